@@ -1,0 +1,218 @@
+import { open, readFile, unlink } from 'node:fs/promises';
+import { systemClock, type Clock } from '../session/clock.js';
+import type { ExpiryPolicy } from '../session/expiry.js';
+import { ensureHome, type Home } from '../session/home.js';
+import { ProviderRegistry, secretKeys, type ProviderConfig } from '../session/providers.js';
+import { FileSecretStore, type SecretStore } from '../session/secret-store.js';
+import { Session, type Logger, type SessionSnapshot } from '../session/session.js';
+import { probeSocket, startSocketServer, type SocketServer } from '../socket/server.js';
+import { createApi } from './api.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  home: Home;
+  mode?: 'headless' | 'tray';
+  store?: SecretStore;
+  clock?: Clock;
+  policy?: ExpiryPolicy;
+  log?: Logger;
+  loginTimeoutMs?: number;
+}
+
+export interface AgentStatus {
+  apiVersion: 'pocketkube.dev/v1';
+  kind: 'Status';
+  agent: {
+    running: true;
+    pid: number;
+    version: string;
+    mode: 'headless' | 'tray';
+    startedAt: string;
+    socket: string;
+    secrets: { kind: SecretStore['kind']; where: string };
+  };
+  providers: SessionSnapshot[];
+}
+
+export class AgentAlreadyRunningError extends Error {
+  override readonly name = 'AgentAlreadyRunningError';
+}
+
+/**
+ * The one owner of every session. The tray app, the headless `pocketkube agent` and the tests all run this;
+ * the CLI, kubectl's helper and the window are its clients over the socket.
+ */
+export class Agent {
+  readonly sessions = new Map<string, Session>();
+  readonly registry: ProviderRegistry;
+  readonly store: SecretStore;
+  readonly clock: Clock;
+  private server?: SocketServer;
+  private readonly startedAt = new Date();
+  private readonly listeners = new Set<(status: AgentStatus) => void>();
+  private readonly log: Logger;
+
+  constructor(readonly options: AgentOptions) {
+    this.registry = new ProviderRegistry(options.home.settingsFile);
+    this.store = options.store ?? new FileSecretStore(options.home.secretsFile);
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? (() => {});
+  }
+
+  get home(): Home {
+    return this.options.home;
+  }
+
+  async start(): Promise<void> {
+    await ensureHome(this.home);
+    await this.takeInstanceLock();
+    try {
+      await this.reloadProviders();
+      this.server = await startSocketServer(this.home.socketPath, createApi(this), (m) => this.log('error', m));
+    } catch (err) {
+      await this.releaseInstanceLock();
+      throw err;
+    }
+    this.log('info', `agent listening on ${this.home.socketPath}; secrets in ${this.store.describe()}`);
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
+    this.server = undefined;
+    await this.releaseInstanceLock();
+  }
+
+  /** One agent per home: a live one makes us refuse; a crashed one's pid file and socket are replaced. */
+  private async takeInstanceLock(): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fh = await open(this.home.pidFile, 'wx', 0o600);
+        await fh.writeFile(`${process.pid}\n`);
+        await fh.close();
+        if (process.platform !== 'win32') await unlink(this.home.socketPath).catch(() => {});
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const pid = Number((await readFile(this.home.pidFile, 'utf8').catch(() => '')).trim());
+      const alive = pid > 0 && pid !== process.pid && isAlive(pid);
+      if (alive || (await probeSocket(this.home.socketPath))) {
+        throw new AgentAlreadyRunningError(
+          `Another PocketKube agent is already running for ${this.home.dir}${alive ? ` (pid ${pid})` : ''}; use it, or stop it first.`,
+        );
+      }
+      await unlink(this.home.pidFile).catch(() => {});
+    }
+    throw new AgentAlreadyRunningError(`Could not take ${this.home.pidFile}; another agent keeps starting.`);
+  }
+
+  private async releaseInstanceLock(): Promise<void> {
+    const pid = Number((await readFile(this.home.pidFile, 'utf8').catch(() => '')).trim());
+    if (pid === process.pid) await unlink(this.home.pidFile).catch(() => {});
+  }
+
+  /** Re-reads settings: new providers get a session (resumed from the store), removed ones are dropped. */
+  async reloadProviders(replace: string[] = []): Promise<void> {
+    const providers = await this.registry.list();
+    const wanted = new Map(providers.map((p) => [p.name, p]));
+    for (const [name, session] of this.sessions) {
+      const next = wanted.get(name);
+      if (!next || !sameProvider(next, session.provider) || replace.includes(name)) {
+        this.sessions.delete(name);
+        session.removeAllListeners();
+        // Its refresh in flight must land in the store before a new session reads the refresh token.
+        await session.quiesce();
+      }
+    }
+    const resumes: Promise<void>[] = [];
+    for (const p of providers) {
+      if (this.sessions.has(p.name)) continue;
+      const clientSecret = p.confidential ? await this.store.get(secretKeys.clientSecret(p.name)) : undefined;
+      const session = new Session(p, {
+        store: this.store,
+        clock: this.clock,
+        policy: this.options.policy,
+        log: this.log,
+        clientSecret,
+        loginTimeoutMs: this.options.loginTimeoutMs,
+      });
+      session.on('change', () => this.notify());
+      session.on('sign-in-needed', (name: string) =>
+        this.log('warn', `kubectl asked for a ${name} token but you are not signed in; run \`pocketkube login ${name}\``),
+      );
+      this.sessions.set(p.name, session);
+      // Resuming may need the network; the socket must not wait for it.
+      resumes.push(session.resume().catch((err: Error) => this.log('error', `${p.name}: resume failed: ${err.message}`)));
+    }
+    this.notify();
+    void Promise.all(resumes);
+  }
+
+  /** Adds or replaces a provider, storing its client secret in the agent's store. */
+  async saveProvider(p: ProviderConfig, clientSecret?: string): Promise<void> {
+    if (clientSecret) await this.store.set(secretKeys.clientSecret(p.name), clientSecret);
+    await this.registry.upsert({ ...p, confidential: Boolean(clientSecret) || p.confidential });
+    await this.reloadProviders(clientSecret ? [p.name] : []);
+  }
+
+  async removeProvider(name: string): Promise<boolean> {
+    const session = this.sessions.get(name);
+    if (session?.signedIn) await session.logout('provider removed');
+    const removed = await this.registry.remove(name);
+    await Promise.all([
+      this.store.delete(secretKeys.clientSecret(name)),
+      this.store.delete(secretKeys.refreshToken(name)),
+      this.store.delete(secretKeys.idToken(name)),
+    ]);
+    await this.reloadProviders();
+    return removed;
+  }
+
+  session(name: string): Session | undefined {
+    return this.sessions.get(name);
+  }
+
+  status(): AgentStatus {
+    return {
+      apiVersion: 'pocketkube.dev/v1',
+      kind: 'Status',
+      agent: {
+        running: true,
+        pid: process.pid,
+        version: AGENT_VERSION,
+        mode: this.options.mode ?? 'headless',
+        startedAt: this.startedAt.toISOString(),
+        socket: this.home.socketPath,
+        secrets: { kind: this.store.kind, where: this.store.describe() },
+      },
+      providers: [...this.sessions.values()].map((s) => s.snapshot()),
+    };
+  }
+
+  /** Push updates for the tray and the window: one call per change, never polling. */
+  onChange(listener: (status: AgentStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    if (!this.listeners.size) return;
+    const status = this.status();
+    for (const l of this.listeners) l(status);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sameProvider(a: ProviderConfig, b: ProviderConfig): boolean {
+  return JSON.stringify({ ...a, scopes: [...a.scopes] }) === JSON.stringify({ ...b, scopes: [...b.scopes] });
+}

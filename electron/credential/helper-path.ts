@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The absolute path kubeconfigs name as the exec command. GUI tools do not see the shell's PATH, so a bare
+ * `pocketkube` would fail in Lens or an IDE. POCKETKUBE_HELPER overrides it (the packaged app sets it).
+ */
+export function helperCommand(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.POCKETKUBE_HELPER) return path.resolve(env.POCKETKUBE_HELPER);
+  // dist/electron/credential/helper-path.js -> <package>/resources/bin/pocketkube
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../..', '../..']) {
+    const candidate = path.resolve(here, up, 'resources', 'bin', process.platform === 'win32' ? 'pocketkube.cmd' : 'pocketkube');
+    if (existsSync(candidate)) return candidate;
+  }
+  return path.resolve(here, '../../..', 'resources', 'bin', 'pocketkube');
+}

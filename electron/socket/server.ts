@@ -1,0 +1,167 @@
+import http from 'node:http';
+import net from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed body: JSON object or form fields (repeated fields become arrays). */
+  body: Record<string, unknown>;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** An object is sent as JSON; a string as text/plain. */
+  body: unknown;
+  /** Long-poll answers are allowed to take their time; nothing else is. */
+}
+
+export interface ApiErrorBody {
+  ok: false;
+  error: { code: string; message: string; needsSignIn?: boolean };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly needsSignIn = false,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string, needsSignIn?: boolean): ApiErrorBody {
+  return { ok: false, error: needsSignIn === undefined ? { code, message } : { code, message, needsSignIn } };
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+async function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new ApiError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(text)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    return out;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'bad_json', 'request body is not valid JSON (send application/json or form fields)');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ApiError(400, 'bad_json', 'request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, wantsText: boolean): void {
+  if (res.headersSent || res.destroyed) return;
+  if (typeof body === 'string' || (wantsText && status >= 400)) {
+    const text = typeof body === 'string' ? body : ((body as ApiErrorBody).error?.message ?? 'error');
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(text.endsWith('\n') ? text : `${text}\n`);
+    return;
+  }
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+export interface SocketServer {
+  path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * HTTP/1.1 on a Unix socket (named pipe on Windows). Every failure becomes a JSON error; nothing a client
+ * sends can stop the server. Slow clients are cut off by the request timeouts.
+ */
+export async function startSocketServer(
+  socketPath: string,
+  handle: (req: ApiRequest) => Promise<ApiResponse>,
+  log: (message: string) => void = () => {},
+): Promise<SocketServer> {
+  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
+    const wantsText = String(req.headers.accept ?? '').startsWith('text/plain');
+    void (async () => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://pocketkube');
+      } catch {
+        send(res, 400, errorBody('bad_request', 'request target is not a valid path'), wantsText);
+        return;
+      }
+      try {
+        const body = req.method === 'GET' || req.method === 'HEAD' ? {} : await readBody(req);
+        const out = await handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+        send(res, out.status, out.body, wantsText);
+      } catch (err) {
+        if (err instanceof ApiError) {
+          send(res, err.status, errorBody(err.code, err.message, err.needsSignIn || undefined), wantsText);
+        } else {
+          log(`socket: internal error on ${req.method} ${url.pathname}: ${(err as Error).message}`);
+          send(res, 500, errorBody('internal', `internal error: ${(err as Error).message}`), wantsText);
+        }
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    // Garbage on the socket gets a 400 and the connection closed; the agent keeps serving.
+    if (socket.writable && err.code !== 'ECONNRESET') {
+      const body = JSON.stringify(errorBody(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request', 'malformed or too slow HTTP request'));
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  if (process.platform !== 'win32') await chmod(socketPath, 0o600);
+  return {
+    path: socketPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        if (process.platform !== 'win32') unlink(socketPath).catch(() => {});
+      }),
+  };
+}
+
+/** Whether something answers on the socket: tells a live agent from a stale socket file. */
+export function probeSocket(socketPath: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(socketPath);
+    const done = (alive: boolean) => {
+      sock.destroy();
+      resolve(alive);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
