@@ -18,6 +18,8 @@ export interface AgentOptions {
   policy?: ExpiryPolicy;
   log?: Logger;
   loginTimeoutMs?: number;
+  /** How long a client may take to send a request before it is cut off. */
+  socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
 }
 
 export interface AgentStatus {
@@ -69,7 +71,7 @@ export class Agent {
     await this.takeInstanceLock();
     try {
       await this.reloadProviders();
-      this.server = await startSocketServer(this.home.socketPath, createApi(this), (m) => this.log('error', m));
+      this.server = await startSocketServer(this.home.socketPath, createApi(this), (m) => this.log('error', m), this.options.socketLimits);
     } catch (err) {
       await this.releaseInstanceLock();
       throw err;

@@ -99,8 +99,11 @@ export async function startSocketServer(
   socketPath: string,
   handle: (req: ApiRequest) => Promise<ApiResponse>,
   log: (message: string) => void = () => {},
+  limits: { requestTimeoutMs?: number; headersTimeoutMs?: number } = {},
 ): Promise<SocketServer> {
-  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
+  const headersTimeout = limits.headersTimeoutMs ?? 5_000;
+  const requestTimeout = Math.max(limits.requestTimeoutMs ?? 10_000, headersTimeout);
+  const server = http.createServer({ requestTimeout, headersTimeout, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, (req, res) => {
     const wantsText = String(req.headers.accept ?? '').startsWith('text/plain');
     void (async () => {
       let url: URL;

@@ -1,0 +1,42 @@
+import type { Clock } from '../../electron/session/clock.js';
+
+/**
+ * A clock the test moves by hand: `now` is real time plus an offset, and timers fire only when `advance`
+ * passes their due time. Refresh timing is then tested without sleeping.
+ */
+export class ManualClock implements Clock {
+  private offset = 0;
+  private timers: { due: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+
+  now(): number {
+    return Date.now() + this.offset;
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    const id = this.nextId++;
+    this.timers.push({ due: this.now() + Math.max(0, ms), fn, id });
+    return () => {
+      this.timers = this.timers.filter((t) => t.id !== id);
+    };
+  }
+
+  /** Moves time forward and runs every timer that came due, in order. */
+  advance(ms: number): void {
+    this.offset += ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.due <= this.now()).sort((a, b) => a.due - b.due)[0];
+      if (!due) return;
+      this.timers = this.timers.filter((t) => t.id !== due.id);
+      due.fn();
+    }
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+
+  nextDue(): number | undefined {
+    return this.timers.map((t) => t.due).sort((a, b) => a - b)[0];
+  }
+}
