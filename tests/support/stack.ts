@@ -1,0 +1,234 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startKubeApiServer, type KubeApiServerHandle } from '../../electron/demo/kube-apiserver.js';
+import { startPocketId, type PocketIdClient, type PocketIdHandle } from '../../electron/demo/pocket-id.js';
+import { resolveHome, type Home } from '../../electron/session/home.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const HELPER = path.join(REPO, 'resources', 'bin', 'pocketkube');
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion with a bounded time, collecting its output. */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/**
+ * Signs in at Pocket ID in real Chromium, as a person would: open the URL, press the user's button (the
+ * stand-in for the passkey), land on PocketKube's loopback page. Returns that page's heading.
+ */
+export async function signInInBrowser(browser: Browser, url: string, username = 'alice'): Promise<string> {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.click(`[data-testid="login-${username}"]`);
+    await page.waitForURL(/^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d+\/\?/, { timeout: 30_000 });
+    return (await page.textContent('h1'))?.trim() ?? '';
+  } finally {
+    await ctx.close();
+  }
+}
+
+export interface StackOptions {
+  /** Client secret: a confidential client like the seed's; none: a public client with PKCE. */
+  clientSecret?: string;
+  allowedGroups?: string[];
+  idTokenTtl?: number;
+  deviceInterval?: number;
+  callbackPort?: number;
+}
+
+/**
+ * Everything a user has, on loopback: a real OpenID provider behaving like Pocket ID, an API server
+ * stand-in that checks tokens as kube-apiserver does, a private POCKETKUBE_HOME and KUBECONFIG.
+ */
+export class Stack {
+  readonly provider = 'pocket-id';
+  readonly clientId = 'a60960a8-c856-43b7-add7-50d83bf7eeab';
+  pocketId!: PocketIdHandle;
+  api!: KubeApiServerHandle;
+  dir!: string;
+  home!: Home;
+  kubeconfig!: string;
+  callbackPort!: number;
+  env!: NodeJS.ProcessEnv;
+  private agents: ChildProcess[] = [];
+
+  constructor(private readonly options: StackOptions = {}) {}
+
+  async start(): Promise<this> {
+    this.dir = await mkdtemp(path.join(os.tmpdir(), 'pk-e2e-'));
+    this.callbackPort = this.options.callbackPort ?? (await freePort());
+    const client: PocketIdClient = {
+      clientId: this.clientId,
+      ...(this.options.clientSecret ? { clientSecret: this.options.clientSecret } : {}),
+      // Registered exactly as the seed guide says, with our test port.
+      redirectUris: [`http://localhost:${this.callbackPort}`],
+      allowedGroups: this.options.allowedGroups ?? ['kubernetes'],
+    };
+    this.pocketId = await startPocketId({
+      stateDir: path.join(this.dir, 'pocket-id'),
+      clients: [client],
+      lifetimes: { idToken: this.options.idTokenTtl ?? 3600 },
+      deviceInterval: this.options.deviceInterval ?? 1,
+    });
+    this.api = await startKubeApiServer({
+      stateDir: path.join(this.dir, 'apiserver'),
+      oidcIssuerUrl: this.pocketId.issuer,
+      oidcClientId: this.clientId,
+      oidcUsernameClaim: 'sub',
+      oidcUsernamePrefix: 'oidc:',
+      oidcGroupsClaim: 'groups',
+      oidcGroupsPrefix: 'oidc:',
+      oidcCaPem: this.pocketId.caPem,
+      clusterRoleBindings: [
+        {
+          metadata: { name: 'cluster-admins-from-pass-keys' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:kubernetes' }],
+        },
+      ],
+    });
+    this.home = resolveHome({ POCKETKUBE_HOME: path.join(this.dir, 'home') });
+    this.kubeconfig = path.join(this.dir, 'kube', 'config');
+    this.env = {
+      PATH: process.env.PATH,
+      HOME: this.dir,
+      POCKETKUBE_HOME: this.home.dir,
+      KUBECONFIG: this.kubeconfig,
+      LANG: 'C.UTF-8',
+    };
+    return this;
+  }
+
+  cli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(HELPER, args, { ...this.env, ...opts.env }, opts);
+  }
+
+  kubectl(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(KUBECTL, args, { ...this.env, ...opts.env }, opts);
+  }
+
+  /** `pocketkube provider add` and `cluster add --use` for this stack, as a user would type them. */
+  async configure(): Promise<void> {
+    const add = ['provider', 'add', this.provider, '--issuer', this.pocketId.issuer, '--client-id', this.clientId, '--callback-port', String(this.callbackPort), '--ca-file', this.pocketId.caFile];
+    if (this.options.clientSecret) {
+      const { writeFile } = await import('node:fs/promises');
+      const secretFile = path.join(this.dir, 'client-secret');
+      await writeFile(secretFile, `${this.options.clientSecret}\n`, { mode: 0o600 });
+      add.push('--client-secret-file', secretFile);
+    }
+    const a = await this.cli(add);
+    if (a.code !== 0) throw new Error(`provider add failed: ${a.stderr}`);
+    const c = await this.cli(['cluster', 'add', 'talos-e2e', '--provider', this.provider, '--server', this.api.server, '--ca-file', this.api.caFile, '--use']);
+    if (c.code !== 0) throw new Error(`cluster add failed: ${c.stderr}${c.stdout}`);
+  }
+
+  /** Starts `pocketkube agent` as its own process and waits until its socket answers. */
+  async startAgentProcess(extraEnv: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+    const child = spawn(HELPER, ['agent'], { env: { ...this.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    this.agents.push(child);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`agent did not start: ${log}`)), 20_000);
+      const check = () => {
+        if (log.includes('PocketKube agent running')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stderr!.on('data', check);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`agent exited with ${code}: ${log}`));
+      });
+    });
+    Object.defineProperty(child, 'log', { get: () => log });
+    return child;
+  }
+
+  async stopAgentProcess(child: ChildProcess): Promise<number | null> {
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    return exited;
+  }
+
+  /**
+   * `pocketkube login --no-browser`, with the printed URL opened in Chromium. Returns the CLI's result and
+   * the page heading the browser ended on.
+   */
+  async login(browser: Browser, opts: { username?: string; provider?: string } = {}): Promise<{ cli: RunResult; page: string }> {
+    const child = spawn(HELPER, ['login', opts.provider ?? this.provider, '--no-browser'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`login printed no URL: ${stderr}`)), 20_000);
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        const m = /(https:\/\/\S+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.on('exit', () => reject(new Error(`login exited early: ${stderr}`)));
+    });
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+    const page = await signInInBrowser(browser, url, opts.username);
+    const code = await exited;
+    return { cli: { code, stdout, stderr }, page };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.agents.map((a) => this.stopAgentProcess(a)));
+    await this.api?.close();
+    await this.pocketId?.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
