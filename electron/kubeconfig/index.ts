@@ -1,0 +1,21 @@
+/**
+ * PocketKube's kubeconfig writer: reads kubeconfig files the way kubectl merges them and adds, switches
+ * and removes only the entries PocketKube owns, keeping every other byte of the user's files as it was.
+ * No Electron here: the tray app, the headless agent, the CLI and the tests all use this module.
+ */
+export { KubeconfigError } from './errors.js';
+export { kubeconfigFiles } from './files.js';
+export { isOurs } from './ours.js';
+export {
+  addContext,
+  listContexts,
+  removeContext,
+  useContext,
+  type AddContextOptions,
+  type AddContextResult,
+  type ContextInfo,
+  type ExecSpec,
+  type RemoveContextResult,
+} from './kubeconfig.js';
+export { lockTiming, type LockTiming } from './lock.js';
+export { writeHooks, writeStats, type CommitInfo, type WriteStats } from './store.js';

@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { KubeconfigError, displayPath } from './errors.js';
+import { FileEditor } from './edit.js';
+import { acquireLocks, releaseLocks, trackTemp, untrackTemp } from './lock.js';
+import { readKubeFile, type KubeFile } from './parse.js';
+
+/**
+ * One write to the kubeconfig files, safely:
+ * 1. read and parse every file, plan the edits, and write the new content and a backup of the old to temp
+ *    files next to the targets (fsynced) — all before taking any lock;
+ * 2. take kubectl's lock on every file, re-read every file and check it is byte for byte what the plan was
+ *    made from (if not, let go and start over: never write from a stale read);
+ * 3. rename the backup and the new content into place, and let go of the locks.
+ * Only step 2-3 holds the locks: a few syscalls, no parsing.
+ */
+
+export interface WriteStats {
+  commits: number;
+  /** Attempts thrown away because a file changed between planning and locking. */
+  retries: number;
+  /** Lock hold times in milliseconds of the most recent commits (up to 10,000). */
+  holdMs: number[];
+}
+export const writeStats: WriteStats = { commits: 0, retries: 0, holdMs: [] };
+
+export interface CommitInfo {
+  file: string;
+  before: string;
+  after: string;
+}
+/** Test hook: sees every file replacement, as it happens, under the lock. */
+export const writeHooks: {
+  onCommit?: (info: CommitInfo) => void;
+  /** Test hook: runs under the lock right before the first rename; throwing simulates a failed write. */
+  beforeCommit?: (files: string[]) => void;
+} = {};
+
+const OPTIMISTIC_ATTEMPTS = 8;
+
+export interface View {
+  paths: string[];
+  files: KubeFile[];
+}
+
+export type Editors = Map<string, FileEditor>;
+
+export interface PlanOutcome<T> {
+  result: T;
+}
+
+export async function readView(paths: string[]): Promise<{ view: View; errors: KubeconfigError[] }> {
+  const errors: KubeconfigError[] = [];
+  const files: KubeFile[] = [];
+  for (const p of paths) {
+    try {
+      files.push(await readKubeFile(p));
+    } catch (e) {
+      if (e instanceof KubeconfigError) errors.push(e);
+      else throw e;
+    }
+  }
+  return { view: { paths, files }, errors };
+}
+
+/** Follow symlinks to the file that will really be replaced (renaming over a symlink would replace the link). */
+async function resolveTarget(p: string): Promise<string> {
+  let current = p;
+  for (let i = 0; i < 40; i++) {
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(current);
+    } catch {
+      return current;
+    }
+    if (!st.isSymbolicLink()) return current;
+    const link = await fsp.readlink(current);
+    current = path.resolve(path.dirname(current), link);
+  }
+  throw new KubeconfigError(`${displayPath(p)}: too many levels of symbolic links; nothing was written`, p);
+}
+
+interface Prepared {
+  file: KubeFile;
+  target: string;
+  next: string;
+  tmp: string;
+  bakTmp?: string;
+}
+
+async function writeTemp(dir: string, base: string, data: string | Buffer, mode: number): Promise<string> {
+  const tmp = path.join(dir, `.${base}.pocketkube-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  trackTemp(tmp);
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+    if (process.platform !== 'win32') await fh.chmod(mode);
+  } finally {
+    await fh.close();
+  }
+  return tmp;
+}
+
+async function prepare(file: KubeFile, next: string): Promise<Prepared> {
+  const target = await resolveTarget(file.path);
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  if (!file.exists) await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  const prepared: Prepared = { file, target, next, tmp: '' };
+  try {
+    prepared.tmp = await writeTemp(dir, base, next, file.exists ? (file.mode ?? 0o600) : 0o600);
+    if (file.exists && typeof process.getuid === 'function' && process.getuid() === 0 && file.uid !== undefined && file.gid !== undefined) {
+      // root editing someone's file must not hand it to root.
+      await fsp.chown(prepared.tmp, file.uid, file.gid).catch(() => undefined);
+    }
+    if (file.exists) prepared.bakTmp = await writeTemp(dir, base, file.raw, 0o600);
+  } catch (e) {
+    await discard(prepared);
+    throw new KubeconfigError(
+      `${displayPath(file.path)}: cannot write next to it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was written`,
+      file.path,
+    );
+  }
+  return prepared;
+}
+
+async function discard(p: Prepared): Promise<void> {
+  for (const t of [p.tmp, p.bakTmp]) {
+    if (!t) continue;
+    await fsp.unlink(t).catch(() => undefined);
+    untrackTemp(t);
+  }
+}
+
+function readNow(p: string): Buffer | null {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Under the lock: does every file still hold exactly the bytes the plan was made from? */
+function unchangedSince(view: View, prepared: Prepared[]): boolean {
+  for (const f of view.files) {
+    const now = readNow(f.path);
+    if (f.exists ? now === null || !now.equals(f.raw) : now !== null) return false;
+  }
+  for (const p of prepared) {
+    if (!p.file.exists || p.file.mode === undefined) continue;
+    if ((fs.statSync(p.file.path).mode & 0o7777) !== p.file.mode) return false;
+  }
+  return true;
+}
+
+function renameSyncRetry(from: string, to: string): void {
+  // Windows refuses to replace a file another process has open for a moment; try a few times.
+  for (let i = 0; ; i++) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (process.platform !== 'win32' || i >= 20 || (code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES')) throw e;
+      const until = Date.now() + 5;
+      while (Date.now() < until) {
+        // Brief spin: we are inside the lock and must not yield.
+      }
+    }
+  }
+}
+
+/** Under the lock: backups first, then the new contents. On failure, put back what was already replaced. */
+function commit(prepared: Prepared[]): void {
+  const done: Prepared[] = [];
+  try {
+    writeHooks.beforeCommit?.(prepared.map((p) => p.file.path));
+    for (const p of prepared) {
+      if (p.bakTmp) {
+        renameSyncRetry(p.bakTmp, p.target + '.pocketkube.bak');
+        untrackTemp(p.bakTmp);
+        p.bakTmp = undefined;
+      }
+      renameSyncRetry(p.tmp, p.target);
+      untrackTemp(p.tmp);
+      done.push(p);
+      writeHooks.onCommit?.({ file: p.file.path, before: p.file.text, after: p.next });
+    }
+  } catch (e) {
+    for (const p of done) {
+      try {
+        if (p.file.exists) fs.writeFileSync(p.target, p.file.raw);
+        else fs.unlinkSync(p.target);
+      } catch {
+        // Best effort: the backup file still holds the previous content.
+      }
+    }
+    const failed = prepared[done.length] ?? prepared[0]!;
+    throw new KubeconfigError(
+      `${displayPath(failed.file.path)}: cannot be replaced (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was written`,
+      failed.file.path,
+    );
+  }
+}
+
+async function syncDirs(prepared: Prepared[]): Promise<void> {
+  if (process.platform === 'win32') return;
+  for (const dir of new Set(prepared.map((p) => path.dirname(p.target)))) {
+    try {
+      const fh = await fsp.open(dir, 'r');
+      await fh.sync().catch(() => undefined);
+      await fh.close();
+    } catch {
+      // Durability of the rename is best effort.
+    }
+  }
+}
+
+/**
+ * Run `plan` against a fresh read of the files and write what it edited, as described above. `plan` must
+ * only read the view and call the editors it gets from `edit(file)`. Files without edits are not touched.
+ */
+export async function transact<T>(
+  paths: string[],
+  plan: (view: View, edit: (file: KubeFile) => FileEditor) => T,
+): Promise<{ result: T; written: string[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const underLock = attempt >= OPTIMISTIC_ATTEMPTS;
+    let locks = underLock ? await acquireLocks(paths) : undefined;
+    let prepared: Prepared[] = [];
+    try {
+      const { view, errors } = await readView(paths);
+      if (errors[0]) throw errors[0];
+      const editors: Editors = new Map();
+      const edit = (file: KubeFile): FileEditor => {
+        let e = editors.get(file.path);
+        if (!e) editors.set(file.path, (e = new FileEditor(file)));
+        return e;
+      };
+      const result = plan(view, edit);
+      const changes: { file: KubeFile; next: string }[] = [];
+      for (const e of editors.values()) {
+        if (!e.isChanged) continue;
+        const next = e.result();
+        const file = view.files.find((f) => f.path === e.file.path)!;
+        if (next !== file.text || !file.exists) changes.push({ file, next });
+      }
+      if (changes.length === 0) return { result, written: [] };
+      for (const c of changes) prepared.push(await prepare(c.file, c.next));
+      if (!locks) {
+        locks = await acquireLocks(paths);
+        if (!unchangedSince(view, prepared)) {
+          writeStats.retries++;
+          continue;
+        }
+      } else if (!unchangedSince(view, prepared)) {
+        throw new KubeconfigError(`${displayPath(paths[0]!)} changed while locked; nothing was written`, paths[0]!);
+      }
+      commit(prepared);
+      const held = releaseLocks(locks);
+      locks = undefined;
+      writeStats.commits++;
+      writeStats.holdMs.push(held);
+      if (writeStats.holdMs.length > 10000) writeStats.holdMs.shift();
+      await syncDirs(prepared);
+      prepared = [];
+      return { result, written: changes.map((c) => c.file.path) };
+    } finally {
+      if (locks) releaseLocks(locks);
+      for (const p of prepared) await discard(p);
+    }
+  }
+}
