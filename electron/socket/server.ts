@@ -73,8 +73,15 @@ async function readBody(req: http.IncomingMessage): Promise<Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
+/** The reason as one header line, for clients (the shell helper) that print it without reading the body. */
+function errorHeader(status: number, body: unknown): Record<string, string> {
+  const message = status >= 400 ? (body as ApiErrorBody | undefined)?.error?.message : undefined;
+  return message ? { 'x-pocketkube-error': message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 2000) } : {};
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown, wantsText: boolean): void {
   if (res.headersSent || res.destroyed) return;
+  for (const [k, v] of Object.entries(errorHeader(status, body))) res.setHeader(k, v);
   if (typeof body === 'string' || (wantsText && status >= 400)) {
     const text = typeof body === 'string' ? body : ((body as ApiErrorBody).error?.message ?? 'error');
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });

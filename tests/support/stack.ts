@@ -29,6 +29,7 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: {
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
+    child.stdin.on('error', () => {}); // a program that exits before reading its stdin is fine
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
