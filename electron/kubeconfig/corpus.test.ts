@@ -89,7 +89,7 @@ describe('kubeconfig corpus round trip (add → use → remove) checked with the
       const before = await kubectlView(paths);
       const currentBefore = before['current-context'];
       const firstExisting = c.files.findIndex((f) => f !== null);
-      const target = firstExisting === -1 ? 0 : firstExisting;
+      const target = firstExisting === -1 ? c.files.length - 1 : firstExisting;
       const targetSetsCurrent = !!(await listContexts([paths[target]!])).currentContext;
 
       // 1. Add, without switching.

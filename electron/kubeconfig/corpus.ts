@@ -428,7 +428,8 @@ current-context: ml
     afterRemove: ['current-context: prod-admin@prod\n', kubectlStyle],
   },
   { name: 'three files: missing, JSON, CRLF', files: [null, jsonPretty, talos.replace(/\n/g, '\r\n')] },
-  { name: 'two missing files (first created)', files: [null, null], afterRemove: ['apiVersion: v1\nkind: Config\n', null] },
+  // Like kubectl, when no file exists the last one in the list is created.
+  { name: 'two missing files (last created)', files: [null, null], afterRemove: [null, 'apiVersion: v1\nkind: Config\n'] },
   { name: 'same names in two files (first wins)', files: [flowLists, flowLists.replace('https://a:6443', 'https://shadowed:6443')] },
 ];
 

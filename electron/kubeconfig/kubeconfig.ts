@@ -70,7 +70,10 @@ interface Merged {
   contexts: Map<string, Entry>;
   current: string;
   currentFile?: KubeFile;
-  /** kubectl's destination for new entries and current-context: the first file that exists, else the first. */
+  /**
+   * kubectl's destination for new entries and current-context (PathOptions.GetDefaultFilename): the first
+   * file that exists, else the last one in the list.
+   */
   target: KubeFile;
 }
 
@@ -85,7 +88,7 @@ function merge(view: View): Merged {
       m.currentFile = f;
     }
   }
-  m.target = view.files.find((f) => f.exists) ?? view.files[0]!;
+  m.target = view.files.find((f) => f.exists) ?? view.files[view.files.length - 1]!;
   return m;
 }
 
