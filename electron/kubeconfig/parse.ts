@@ -208,12 +208,13 @@ export function parseKubeconfig(path: string, text: string, exists = true, raw?:
     list.forEach((item: unknown, index: number) => {
       const value = isRecord(item) ? item : {};
       const name = typeof value['name'] === 'string' ? value['name'] : '';
-      const line = lineOfPath(doc, text, [k, index]);
       const earlier = seen.get(name);
       if (earlier !== undefined) {
-        fail(path, `${SINGULAR[k]} name ${JSON.stringify(name)} is used twice in this file (also at line ${earlier}), which kubectl refuses`, line);
+        const line = lineOfPath(doc, text, [k, index]);
+        const earlierLine = lineOfPath(doc, text, [k, earlier]);
+        fail(path, `${SINGULAR[k]} name ${JSON.stringify(name)} is used twice in this file (also at line ${earlierLine}), which kubectl refuses`, line);
       }
-      seen.set(name, line ?? 0);
+      seen.set(name, index);
       const body = value[BODY[k]];
       info.entries.push({ kind: k, name, index, value, body: isRecord(body) ? body : {}, file: path });
     });

@@ -234,7 +234,7 @@ export async function transact<T>(
     let prepared: Prepared[] = [];
     try {
       const { view, errors } = await readView(paths);
-      if (errors[0]) throw errors[0];
+      if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
       const editors: Editors = new Map();
       const edit = (file: KubeFile): FileEditor => {
         let e = editors.get(file.path);
