@@ -23,6 +23,7 @@ import type { SessionSnapshot } from '../session/session.js';
 import { AgentClient, AgentError, AgentNotRunningError } from '../socket/client.js';
 import { formatProvider, formatStatus } from './format.js';
 import { openBrowser } from './open-browser.js';
+import { cmdDoctor, cmdTalos, cmdWhoami, TalosCliError } from './talos-commands.js';
 
 const USAGE = `Usage: pocketkube <command> [options]
 
@@ -41,6 +42,12 @@ Commands:
   cluster list | cluster remove CONTEXT
   contexts [--json]                       every context across KUBECONFIG, which are PocketKube's
   use CONTEXT                             switch current-context
+  talos patch [--provider P] [--machine-config FILE | --talos-version V] [--username-claim sub|email]
+              [--username-prefix oidc:] [--groups-prefix oidc:] [--nodes CP1,CP2] [--out FILE]
+                                          the Talos machine-config patch for the cluster's config shape
+  talos rbac --group G [--cluster-role cluster-admin] [--name N] [--apply --context ADMIN_CONTEXT]
+  whoami [--context C] [--json]           the user and groups the cluster sees (SelfSubjectReview)
+  doctor [--provider P] [--context C] [--group G]   check every step, with the fix for each failure
 
 Environment: POCKETKUBE_HOME (default ~/.pocketkube), KUBECONFIG, BROWSER.`;
 
@@ -388,6 +395,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'use':
         await cmdUse(args);
         break;
+      case 'talos':
+        await cmdTalos(home, args);
+        break;
+      case 'whoami':
+        await cmdWhoami(args);
+        break;
+      case 'doctor':
+        return await cmdDoctor(home, client, args);
       case undefined:
       case 'help':
       case '--help':
@@ -400,7 +415,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof CliError) {
+    if (e instanceof CliError || e instanceof TalosCliError) {
       err(`pocketkube: ${e.message}`);
       return e.exitCode;
     }

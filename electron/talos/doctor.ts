@@ -389,10 +389,10 @@ async function runChecks(opts: DoctorOptions, agents: Agent[]): Promise<DoctorCh
         ok: false,
         detail: `403 Forbidden: the token was accepted (${who.username}) but no RBAC binding lets it list namespaces, which is an authorization problem, not the token.`,
         fix: notInGroup
-          ? `The user is not in ${wanted} (see above): add them to that Pocket ID group, or from an admin context bind a group they are in with \`pocketkube talos rbac --group G --apply\`.`
+          ? `The user is not in ${wanted} (see above): add them to that Pocket ID group, or from an admin context bind a group they are in with \`pocketkube talos rbac --group G --apply --context admin@NAME\`.`
           : opts.expectedGroup
-            ? `From an admin context run \`pocketkube talos rbac --group ${opts.expectedGroup} --apply\`, which binds ${wanted}.`
-            : `From an admin context run \`pocketkube talos rbac --group G --apply\`, G being the Pocket ID group's name (the subject becomes ${prefix}G).`,
+            ? `From an admin context run \`pocketkube talos rbac --group ${opts.expectedGroup} --apply --context admin@NAME\`, which binds ${wanted}.`
+            : `From an admin context run \`pocketkube talos rbac --group G --apply --context admin@NAME\`, G being the Pocket ID group's name (the subject becomes ${prefix}G).`,
       });
     } else {
       checks.push({ id: 'rbac', title: 'RBAC allows access', ok: false, detail: whatOf(err.message), fix: fixOf(err.message) });

@@ -80,6 +80,8 @@ export interface StackOptions {
   idTokenTtl?: number;
   deviceInterval?: number;
   callbackPort?: number;
+  /** Seed the API server with the seed guide's ClusterRoleBinding for oidc:kubernetes (default true). */
+  seedBinding?: boolean;
 }
 
 /**
@@ -125,7 +127,7 @@ export class Stack {
       oidcGroupsClaim: 'groups',
       oidcGroupsPrefix: 'oidc:',
       oidcCaPem: this.pocketId.caPem,
-      clusterRoleBindings: [
+      clusterRoleBindings: this.options.seedBinding === false ? [] : [
         {
           metadata: { name: 'cluster-admins-from-pass-keys' },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { parseAllDocuments } from 'yaml';
+import { startKubeApiServer } from '../../electron/demo/kube-apiserver.js';
+import { launchChromium, REPO, Stack } from '../support/stack.js';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('the Talos setup as checked commands, against a signed-in session', () => {
+  // No ClusterRoleBinding yet: the guide's RBAC step is part of what is tested.
+  const stack = new Stack({ seedBinding: false });
+  before(async () => {
+    await stack.start();
+    // First what `talosctl kubeconfig` writes: cluster talos-e2e, context admin@talos-e2e (system:masters).
+    await stack.api.writeAdminKubeconfig(stack.kubeconfig, 'talos-e2e');
+    const add = await stack.cli(['provider', 'add', stack.provider, '--issuer', stack.pocketId.issuer, '--client-id', stack.clientId, '--callback-port', String(stack.callbackPort), '--ca-file', stack.pocketId.caFile]);
+    assert.equal(add.code, 0, add.stderr);
+    // Then PocketKube's context on the same cluster entry (server and CA reused).
+    const ctx = await stack.cli(['cluster', 'add', '--from-context', 'admin@talos-e2e', '--provider', stack.provider]);
+    assert.equal(ctx.code, 0, ctx.stderr);
+    await stack.startAgentProcess();
+    const { cli } = await stack.login(browser);
+    assert.equal(cli.code, 0, cli.stderr);
+  });
+  after(() => stack.close());
+
+  test('talos patch for Talos 1.13 prints the legacy extraArgs with the issuer from discovery and an oidc: prefix', async () => {
+    const res = await stack.cli(['talos', 'patch', '--talos-version', 'v1.13.9']);
+    assert.equal(res.code, 0, res.stderr);
+    const patch = parseAllDocuments(res.stdout).map((d) => d.toJS());
+    const args = patch[0].cluster.apiServer.extraArgs;
+    assert.equal(args['oidc-issuer-url'], stack.pocketId.issuer);
+    assert.equal(args['oidc-client-id'], stack.clientId);
+    assert.equal(args['oidc-username-prefix'], 'oidc:');
+    assert.equal(args['oidc-groups-prefix'], 'oidc:');
+    assert.match(res.stderr, /talosctl patch mc -n .* --patch @pocketkube-oidc-patch\.yaml/);
+  });
+
+  test('talos patch on a 1.14 machine config gives a KubeAuthenticationConfig that an API server accepts', async () => {
+    const out = path.join(stack.dir, 'patch.yaml');
+    const res = await stack.cli(['talos', 'patch', '--machine-config', path.join(REPO, 'electron/talos/testdata/multidoc-controlplane.yaml'), '--out', out]);
+    assert.equal(res.code, 0, res.stderr);
+    const doc = parseAllDocuments(await readFile(out, 'utf8')).map((d) => d.toJS()).find((d) => d.kind === 'KubeAuthenticationConfig');
+    assert.ok(doc, 'a KubeAuthenticationConfig document');
+    const conf = doc.configuration;
+    assert.equal(conf.anonymous.enabled, true, 'the health-check anonymous block survives the wholesale replace');
+    assert.equal(conf.jwt[0].claimMappings.username.prefix, 'oidc:');
+    // Boot an API server from exactly this configuration and use it with the PocketKube credential.
+    const api = await startKubeApiServer({ stateDir: path.join(stack.dir, 'api-14'), authenticationConfig: { ...conf, jwt: conf.jwt.map((j: { issuer: object }) => ({ ...j, issuer: { ...j.issuer, certificateAuthority: stack.pocketId.caPem } })) } });
+    try {
+      const kc = path.join(stack.dir, 'kc-14.json');
+      await writeFile(kc, JSON.stringify({
+        apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+        clusters: [{ name: 'c', cluster: { server: api.server, 'certificate-authority-data': Buffer.from(api.caPem).toString('base64') } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: path.join(REPO, 'resources/bin/pocketkube'), args: ['credential', '--provider', stack.provider], env: [{ name: 'POCKETKUBE_HOME', value: stack.home.dir }], interactiveMode: 'Never' } } }],
+      }));
+      const who = await stack.kubectl(['auth', 'whoami', '-o', 'json'], { env: { KUBECONFIG: kc } });
+      assert.equal(who.code, 0, who.stderr);
+      assert.ok(JSON.parse(who.stdout).status.userInfo.groups.includes('oidc:kubernetes'));
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('doctor tells a 403 from a 401 and names the RBAC fix', async () => {
+    const res = await stack.cli(['doctor', '--context', 'pocket-id@talos-e2e', '--group', 'kubernetes']);
+    assert.equal(res.code, 1, res.stdout);
+    assert.match(res.stdout, /403/);
+    assert.match(res.stdout, /pocketkube talos rbac --group kubernetes --apply --context admin@NAME/);
+  });
+
+  test('talos rbac --apply through the admin context binds oidc:kubernetes, idempotently', async () => {
+    const first = await stack.cli(['talos', 'rbac', '--group', 'kubernetes', '--apply', '--context', 'admin@talos-e2e']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /created/);
+    const second = await stack.cli(['talos', 'rbac', '--group', 'kubernetes', '--apply', '--context', 'admin@talos-e2e']);
+    assert.match(second.stdout, /unchanged/);
+    const pods = await stack.kubectl(['get', 'pods', '--context', 'pocket-id@talos-e2e']);
+    assert.equal(pods.code, 0, pods.stderr);
+  });
+
+  test('whoami shows the user and groups as the cluster sees them', async () => {
+    const res = await stack.cli(['whoami', '--context', 'pocket-id@talos-e2e']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /Username: oidc:6f1a2b3c-4d5e-4f60-8a71-9b8c7d6e5f40/);
+    assert.match(res.stdout, /Groups: .*oidc:kubernetes/);
+  });
+
+  test('doctor is all green once the binding exists', async () => {
+    const res = await stack.cli(['doctor', '--context', 'pocket-id@talos-e2e', '--group', 'kubernetes']);
+    assert.equal(res.code, 0, res.stdout);
+    assert.doesNotMatch(res.stdout, /✖/);
+  });
+});
