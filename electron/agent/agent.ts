@@ -5,6 +5,8 @@ import { ensureHome, type Home } from '../session/home.js';
 import { ProviderRegistry, secretKeys, type ProviderConfig } from '../session/providers.js';
 import { FileSecretStore, type SecretStore } from '../session/secret-store.js';
 import { Session, type Logger, type SessionSnapshot } from '../session/session.js';
+import { kubeconfigFiles, listContexts } from '../kubeconfig/index.js';
+import { watchKubeconfigs } from '../kubeconfig/watch.js';
 import { probeSocket, startSocketServer, type SocketServer } from '../socket/server.js';
 import { createApi } from './api.js';
 
@@ -18,6 +20,10 @@ export interface AgentOptions {
   policy?: ExpiryPolicy;
   log?: Logger;
   loginTimeoutMs?: number;
+  /** The kubeconfig files to watch (default: KUBECONFIG as kubectl reads it). */
+  kubeconfigFiles?: string[];
+  /** Called when a client asks the agent to stop (POST /v1/shutdown), e.g. the tray app taking over. */
+  onShutdownRequest?: () => void;
   /** How long a client may take to send a request before it is cut off. */
   socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
 }
@@ -35,6 +41,10 @@ export interface AgentStatus {
     secrets: { kind: SecretStore['kind']; where: string };
   };
   providers: SessionSnapshot[];
+  /** The kubeconfig files as kubectl reads them, and when one last changed under us. */
+  kubeconfig: { files: string[]; currentContext?: string; contexts: number; changedAt?: string; errors: string[] };
+  /** Recent agent log lines, newest last; they never hold a secret. */
+  recent: { at: string; level: 'info' | 'warn' | 'error'; message: string }[];
 }
 
 export class AgentAlreadyRunningError extends Error {
@@ -54,12 +64,21 @@ export class Agent {
   private readonly startedAt = new Date();
   private readonly listeners = new Set<(status: AgentStatus) => void>();
   private readonly log: Logger;
+  private readonly recent: AgentStatus['recent'] = [];
+  private kubeconfig: AgentStatus['kubeconfig'] = { files: [], contexts: 0, errors: [] };
+  private stopWatching?: () => void;
+  private reloadQueue: Promise<void> = Promise.resolve();
 
   constructor(readonly options: AgentOptions) {
     this.registry = new ProviderRegistry(options.home.settingsFile);
     this.store = options.store ?? new FileSecretStore(options.home.secretsFile);
     this.clock = options.clock ?? systemClock;
-    this.log = options.log ?? (() => {});
+    const sink = options.log ?? (() => {});
+    this.log = (level, message) => {
+      this.recent.push({ at: new Date(this.clock.now()).toISOString(), level, message });
+      if (this.recent.length > 100) this.recent.shift();
+      sink(level, message);
+    };
   }
 
   get home(): Home {
@@ -72,6 +91,7 @@ export class Agent {
     try {
       await this.reloadProviders();
       this.server = await startSocketServer(this.home.socketPath, createApi(this), (m) => this.log('error', m), this.options.socketLimits);
+      await this.watchKubeconfig();
     } catch (err) {
       await this.releaseInstanceLock();
       throw err;
@@ -80,6 +100,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    this.stopWatching?.();
     await this.server?.close();
     await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
     this.server = undefined;
@@ -115,8 +136,36 @@ export class Agent {
     if (pid === process.pid) await unlink(this.home.pidFile).catch(() => {});
   }
 
+  /** Changes made by kubectl, kubectx, talosctl or an editor reach the status within a second. */
+  private async watchKubeconfig(): Promise<void> {
+    const files = this.options.kubeconfigFiles ?? kubeconfigFiles();
+    await this.readKubeconfig(files, false);
+    this.stopWatching = watchKubeconfigs(files, () => {
+      void this.readKubeconfig(files, true);
+    });
+  }
+
+  private async readKubeconfig(files: string[], changed: boolean): Promise<void> {
+    const res = await listContexts(files).catch((err: Error) => ({ contexts: [], currentContext: undefined, errors: [err] }));
+    this.kubeconfig = {
+      files,
+      currentContext: res.currentContext,
+      contexts: res.contexts.length,
+      changedAt: changed ? new Date(this.clock.now()).toISOString() : this.kubeconfig.changedAt,
+      errors: res.errors.map((e) => e.message),
+    };
+    if (changed) this.notify();
+  }
+
   /** Re-reads settings: new providers get a session (resumed from the store), removed ones are dropped. */
-  async reloadProviders(replace: string[] = []): Promise<void> {
+  reloadProviders(replace: string[] = []): Promise<void> {
+    // One reload at a time: two overlapping ones could start two sessions on one refresh token.
+    const run = this.reloadQueue.then(() => this.doReloadProviders(replace));
+    this.reloadQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async doReloadProviders(replace: string[]): Promise<void> {
     const providers = await this.registry.list();
     const wanted = new Map(providers.map((p) => [p.name, p]));
     for (const [name, session] of this.sessions) {
@@ -190,6 +239,8 @@ export class Agent {
         secrets: { kind: this.store.kind, where: this.store.describe() },
       },
       providers: [...this.sessions.values()].map((s) => s.snapshot()),
+      kubeconfig: this.kubeconfig,
+      recent: [...this.recent],
     };
   }
 

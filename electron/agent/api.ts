@@ -122,6 +122,42 @@ export function createApi(agent: Agent) {
       return ok(execCredential(cred.token, cred.expirationTimestamp, requested as ExecApiVersion));
     }
 
+    // GET /v1/events: the status as server-sent events, once now and again on every change; no polling.
+    if (route.length === 1 && route[0] === 'events') {
+      allow('GET');
+      return {
+        status: 200,
+        stream: (res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+          res.socket?.setTimeout(0);
+          let timer: NodeJS.Timeout | undefined;
+          const push = () => {
+            timer = undefined;
+            if (!res.destroyed) res.write(`event: status\ndata: ${JSON.stringify(agent.status())}\n\n`);
+          };
+          push();
+          // Several changes in one tick (a refresh touches a few fields) become one event.
+          const off = agent.onChange(() => {
+            if (!timer) timer = setTimeout(push, 20);
+          });
+          const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 30_000);
+          res.on('close', () => {
+            off();
+            clearInterval(heartbeat);
+            if (timer) clearTimeout(timer);
+          });
+        },
+      };
+    }
+
+    // POST /v1/shutdown: the tray app taking over from a headless agent asks it to stop.
+    if (route.length === 1 && route[0] === 'shutdown') {
+      allow('POST');
+      if (!agent.options.onShutdownRequest) throw new ApiError(409, 'not_supported', 'this agent does not stop on request; stop it where it runs');
+      setTimeout(() => agent.options.onShutdownRequest?.(), 10);
+      return ok({ ok: true });
+    }
+
     if (route[0] === 'reload' && route.length === 1) {
       allow('POST');
       await agent.reloadProviders();

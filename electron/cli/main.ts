@@ -91,10 +91,16 @@ async function agentStatus(client: AgentClient): Promise<AgentStatus | undefined
 }
 
 async function cmdAgent(home: Home): Promise<void> {
+  let requestStop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (requestStop = resolve));
   const agent = new Agent({
     home,
     mode: 'headless',
     log: (level, message) => err(`${new Date().toISOString()} ${level} ${message}`),
+    onShutdownRequest: () => {
+      err('Asked to stop (the PocketKube app is taking over the sessions).');
+      requestStop();
+    },
   });
   try {
     await agent.start();
@@ -103,11 +109,9 @@ async function cmdAgent(home: Home): Promise<void> {
     throw e;
   }
   err(`PocketKube agent running (pid ${process.pid}); socket ${home.socketPath}. Stop with Ctrl-C.`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  process.once('SIGINT', requestStop);
+  process.once('SIGTERM', requestStop);
+  await stopped;
   await agent.stop();
   err('PocketKube agent stopped.');
 }

@@ -14,8 +14,9 @@ export interface ApiRequest {
 export interface ApiResponse {
   status: number;
   /** An object is sent as JSON; a string as text/plain. */
-  body: unknown;
-  /** Long-poll answers are allowed to take their time; nothing else is. */
+  body?: unknown;
+  /** For event streams: takes over the response (headers included) and keeps it open. */
+  stream?: (res: http.ServerResponse) => void;
 }
 
 export interface ApiErrorBody {
@@ -123,7 +124,8 @@ export async function startSocketServer(
       try {
         const body = req.method === 'GET' || req.method === 'HEAD' ? {} : await readBody(req);
         const out = await handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
-        send(res, out.status, out.body, wantsText);
+        if (out.stream) out.stream(res);
+        else send(res, out.status, out.body, wantsText);
       } catch (err) {
         if (err instanceof ApiError) {
           send(res, err.status, errorBody(err.code, err.message, err.needsSignIn || undefined), wantsText);
