@@ -221,6 +221,11 @@ export class Agent {
     return removed;
   }
 
+  /** After sleep, unlock or a clock jump: re-check expiry at once and refresh what is due. */
+  recheckAll(): void {
+    for (const s of this.sessions.values()) s.recheck();
+  }
+
   session(name: string): Session | undefined {
     return this.sessions.get(name);
   }

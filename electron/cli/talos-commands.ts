@@ -1,11 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { AgentStatus } from '../agent/agent.js';
-import { OidcClient } from '../session/oidc.js';
-import { ProviderRegistry, type ProviderConfig } from '../session/providers.js';
+import { doctorForProvider, patchForProvider } from '../app/setup.js';
 import type { Home } from '../session/home.js';
 import type { AgentClient } from '../socket/client.js';
-import { applyRbac, doctor, formatChecks, rbacBinding, talosPatch, whoami, PATCH_FILE } from '../talos/index.js';
+import { applyRbac, formatChecks, rbacBinding, whoami, PATCH_FILE } from '../talos/index.js';
 
 const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -17,18 +15,6 @@ export class TalosCliError extends Error {
   ) {
     super(message);
   }
-}
-
-async function providerNamed(home: Home, name: string | undefined): Promise<ProviderConfig> {
-  const all = await new ProviderRegistry(home.settingsFile).list();
-  if (name) {
-    const p = all.find((x) => x.name === name);
-    if (!p) throw new TalosCliError(`No provider named ${name}; add it with \`pocketkube provider add\`.`);
-    return p;
-  }
-  if (all.length === 1) return all[0]!;
-  if (!all.length) throw new TalosCliError('No provider is configured; add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
-  throw new TalosCliError(`Several providers are configured (${all.map((p) => p.name).join(', ')}); give --provider.`, 2);
 }
 
 /** `pocketkube talos patch|rbac`: the Talos side of the seed guide, generated and checked. */
@@ -48,7 +34,6 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
         out: { type: 'string' },
       },
     });
-    const provider = await providerNamed(home, values.provider);
     if (values['machine-config'] && values['talos-version']) throw new TalosCliError('give --machine-config or --talos-version, not both.', 2);
     const claim = values['username-claim'];
     if (claim && claim !== 'sub' && claim !== 'email') throw new TalosCliError('--username-claim takes sub or email.', 2);
@@ -60,19 +45,13 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
         throw new TalosCliError(`cannot read the machine config ${values['machine-config']} (${(e as NodeJS.ErrnoException).code}).`);
       }
     }
-    // The API server compares the issuer byte for byte: take it from Pocket ID's own discovery document.
-    const cfg = await new OidcClient(provider, undefined).config();
-    const issuer = cfg.serverMetadata().issuer;
-    const caPem = provider.caFile ? await readFile(provider.caFile, 'utf8') : undefined;
-    const patch = talosPatch({
-      issuer,
-      clientId: provider.clientId,
+    const patch = await patchForProvider(home, {
+      provider: values.provider,
       machineConfigText,
       talosVersion: values['talos-version'],
       usernameClaim: claim as 'sub' | 'email' | undefined,
       usernamePrefix: values['username-prefix'],
       groupsPrefix: values['groups-prefix'],
-      caPem,
       nodes: values.nodes?.split(',').filter(Boolean),
     });
     if (values.out) {
@@ -134,19 +113,10 @@ export async function cmdDoctor(home: Home, client: AgentClient, args: string[])
       json: { type: 'boolean' },
     },
   });
-  const provider = await providerNamed(home, values.provider);
-  let claims: Record<string, unknown> | undefined;
-  try {
-    const status = await client.request<AgentStatus>('GET', '/v1/status', undefined, 5_000);
-    claims = status.providers.find((p) => p.provider === provider.name)?.claims;
-  } catch {
-    claims = undefined; // no agent: the checks that need claims say so
-  }
-  const checks = await doctor({
-    provider,
-    claims,
+  const checks = await doctorForProvider(home, client, {
+    provider: values.provider,
     context: values.context,
-    expectedGroup: values.group,
+    group: values.group,
     usernameClaim: values['username-claim'] === 'email' ? 'email' : 'sub',
     groupsPrefix: values['groups-prefix'],
   });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  * Replaces a file through a temp file in the same folder, fsynced before the rename, so a crash leaves
  * either the old or the new content and never half of one.
  */
-export async function writeFileAtomic(file: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {

@@ -1,0 +1,19 @@
+import { builtinModules } from 'node:module';
+import { defineConfig } from 'vite';
+
+// The CLI as one self-contained ESM file: the installed app copies it next to its helper and runs it with
+// its own binary as Node, so a machine without Node.js (or an AppImage mounted at a new path) still works.
+export default defineConfig({
+  build: {
+    ssr: 'electron/cli/main.ts',
+    outDir: 'dist/cli',
+    emptyOutDir: true,
+    minify: false,
+    target: 'node20',
+    rollupOptions: {
+      external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+      output: { format: 'es', entryFileNames: 'pocketkube-cli.mjs', codeSplitting: false },
+    },
+  },
+  ssr: { noExternal: true, target: 'node' },
+});
