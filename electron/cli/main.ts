@@ -2,10 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Agent, AgentAlreadyRunningError, type AgentStatus } from '../agent/agent.js';
+// Only light modules load up front: each command imports what it needs, so `pocketkube use` does not pay
+// for openid-client or @kubernetes/client-node (hundreds of ms of start-up).
+import type { AgentStatus } from '../agent/agent.js';
 import { apiVersionFromExecInfo } from '../credential/exec-credential.js';
 import { helperCommand } from '../credential/helper-path.js';
-import { addContext, kubeconfigFiles, listContexts, removeContext, useContext, KubeconfigError } from '../kubeconfig/index.js';
+import { KubeconfigError } from '../kubeconfig/errors.js';
 import { ensureHome, resolveHome, type Home } from '../session/home.js';
 import {
   DEFAULT_CALLBACK_PORT,
@@ -23,7 +25,12 @@ import type { SessionSnapshot } from '../session/session.js';
 import { AgentClient, AgentError, AgentNotRunningError } from '../socket/client.js';
 import { formatProvider, formatStatus } from './format.js';
 import { openBrowser } from './open-browser.js';
-import { cmdDoctor, cmdTalos, cmdWhoami, TalosCliError } from './talos-commands.js';
+
+const kubeconfig = () => import('../kubeconfig/index.js');
+const talos = () => import('./talos-commands.js');
+
+/** Errors the talos commands throw, recognised without loading them. */
+const isTalosCliError = (e: unknown): e is Error & { exitCode: number } => (e as Error)?.name === 'TalosCliError';
 
 const USAGE = `Usage: pocketkube <command> [options]
 
@@ -91,6 +98,7 @@ async function agentStatus(client: AgentClient): Promise<AgentStatus | undefined
 }
 
 async function cmdAgent(home: Home): Promise<void> {
+  const { Agent, AgentAlreadyRunningError } = await import('../agent/agent.js');
   let requestStop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (requestStop = resolve));
   const agent = new Agent({
@@ -316,6 +324,7 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
     if (values.server && values['from-context']) throw new CliError('give --server or --from-context, not both.', 2);
     const known = await new ProviderRegistry(home.settingsFile).get(values.provider);
     if (!known) throw new CliError(`No provider named ${values.provider}; add it first with \`pocketkube provider add\`.`);
+    const { addContext } = await kubeconfig();
     const res = await addContext({
       name: name ?? '',
       provider: values.provider,
@@ -331,14 +340,14 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
     return;
   }
   if (sub === 'list') {
-    const { contexts } = await listContexts();
+    const { contexts } = await (await kubeconfig()).listContexts();
     for (const c of contexts.filter((c) => c.ours)) out(`${c.current ? '*' : ' '} ${c.name}\t${c.server ?? c.cluster}\t${c.file}`);
     return;
   }
   if (sub === 'remove') {
     const ctx = rest[0];
     if (!ctx) throw new CliError('cluster remove needs the CONTEXT name (e.g. pocket-id@prod).', 2);
-    const res = await removeContext(ctx);
+    const res = await (await kubeconfig()).removeContext(ctx);
     out(`Removed ${res.removed.join(', ') || 'nothing'}.`);
     return;
   }
@@ -347,6 +356,7 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
 
 async function cmdContexts(args: string[]): Promise<void> {
   const { values } = parse(args, { json: { type: 'boolean' } });
+  const { listContexts, kubeconfigFiles } = await kubeconfig();
   const res = await listContexts();
   if (values.json) return out(JSON.stringify({ files: kubeconfigFiles(), currentContext: res.currentContext ?? null, contexts: res.contexts, errors: res.errors.map((e) => e.message) }, null, 2));
   for (const e of res.errors) err(e.message);
@@ -356,7 +366,7 @@ async function cmdContexts(args: string[]): Promise<void> {
 async function cmdUse(args: string[]): Promise<void> {
   const name = args[0];
   if (!name) throw new CliError('use needs a CONTEXT name; list them with `pocketkube contexts`.', 2);
-  const res = await useContext(name);
+  const res = await (await kubeconfig()).useContext(name);
   out(`Switched to context "${name}"${res.previous && res.previous !== name ? ` (was ${res.previous})` : ''}.`);
 }
 
@@ -400,13 +410,13 @@ export async function main(argv: string[]): Promise<number> {
         await cmdUse(args);
         break;
       case 'talos':
-        await cmdTalos(home, args);
+        await (await talos()).cmdTalos(home, args);
         break;
       case 'whoami':
-        await cmdWhoami(args);
+        await (await talos()).cmdWhoami(args);
         break;
       case 'doctor':
-        return await cmdDoctor(home, client, args);
+        return await (await talos()).cmdDoctor(home, client, args);
       case undefined:
       case 'help':
       case '--help':
@@ -419,7 +429,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof CliError || e instanceof TalosCliError) {
+    if (e instanceof CliError || isTalosCliError(e)) {
       err(`pocketkube: ${e.message}`);
       return e.exitCode;
     }

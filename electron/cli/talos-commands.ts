@@ -9,6 +9,7 @@ const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s 
 const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
 export class TalosCliError extends Error {
+  override readonly name = 'TalosCliError';
   constructor(
     message: string,
     readonly exitCode = 1,
