@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KubeconfigError, displayPath } from './errors.js';
 
@@ -160,58 +159,84 @@ function releasePaths(paths: string[]): void {
   if (held.size === 0 && temps.size === 0) removeSignalHandlers();
 }
 
+/** One synchronous try at every lock, all or none: the locks held, or the first one someone else holds. */
+function tryAcquireAll(order: string[]): HeldLocks | { blocked: string } {
+  const got: string[] = [];
+  const acquiredAt = performance.now();
+  try {
+    for (const lockPath of order) {
+      const r = tryCreate(lockPath);
+      if (r === 'ok') got.push(lockPath);
+      else if (r === 'exists') {
+        // Never sit on some locks while waiting for another: kubectl would fail on them.
+        releasePaths(got);
+        return { blocked: lockPath };
+      }
+    }
+  } catch (e) {
+    releasePaths(got);
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const lockPath = order[got.length] ?? order[0]!;
+    throw new KubeconfigError(
+      `${displayPath(lockPath)} cannot be created (${code}), so the kubeconfig cannot be locked the way kubectl does; nothing was written`,
+      lockPath.slice(0, -'.lock'.length),
+    );
+  }
+  return { paths: got, acquiredAt };
+}
+
+/** Someone else holds `blocked`: clear it if it is a dead PocketKube's, else wait a little or give up. */
+async function waitFor(blocked: string, deadline: number): Promise<void> {
+  if (await removeIfOurStale(blocked)) return;
+  if (Date.now() >= deadline) {
+    const file = blocked.slice(0, -'.lock'.length);
+    throw new KubeconfigError(
+      `${displayPath(file)} is locked by another program (${displayPath(blocked)}); if no kubectl is running, delete it; nothing was written`,
+      file,
+    );
+  }
+  lockTiming.onWait?.(blocked);
+  await delay(lockTiming.pollMs);
+}
+
 /**
- * Take kubectl's lock on every file, all or none. A file whose directory does not exist cannot be locked
- * (kubectl would create the directory; we do not litter), and needs no lock: nobody can be writing it.
+ * Take kubectl's lock on every file (a file whose directory does not exist cannot be locked and needs no
+ * lock: kubectl would create the directory, we do not litter), run `fn` synchronously while holding them,
+ * and let go at once. Someone else's lock is waited for, up to lockTiming.timeoutMs. Because `fn` runs in
+ * the same tick as the lock and the release, nothing else in this process can stretch the hold.
  */
+export async function withLocks<T>(files: string[], fn: () => T): Promise<{ value: T; heldMs: number }> {
+  const order = lockOrder(files);
+  const deadline = Date.now() + lockTiming.timeoutMs;
+  installHooks();
+  for (;;) {
+    const got = tryAcquireAll(order);
+    if ('blocked' in got) {
+      await waitFor(got.blocked, deadline);
+      continue;
+    }
+    let value: T;
+    try {
+      value = fn();
+    } finally {
+      releasePaths(got.paths);
+    }
+    return { value, heldMs: performance.now() - got.acquiredAt };
+  }
+}
+
+/** Take the locks and keep them until releaseLocks (for tools and tests; writers use withLocks). */
 export async function acquireLocks(files: string[]): Promise<HeldLocks> {
   const order = lockOrder(files);
   const deadline = Date.now() + lockTiming.timeoutMs;
   installHooks();
   for (;;) {
-    const got: string[] = [];
-    let blocked: string | undefined;
-    const acquiredAt = performance.now();
-    try {
-      for (const lockPath of order) {
-        const r = tryCreate(lockPath);
-        if (r === 'ok') got.push(lockPath);
-        else if (r === 'exists') {
-          blocked = lockPath;
-          break;
-        }
-      }
-    } catch (e) {
-      releasePaths(got);
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      const lockPath = order[got.length] ?? order[0]!;
-      throw new KubeconfigError(
-        `${displayPath(lockPath)} cannot be created (${code}), so the kubeconfig cannot be locked the way kubectl does; nothing was written`,
-        lockPath.slice(0, -'.lock'.length),
-      );
-    }
-    if (blocked === undefined) return { paths: got, acquiredAt };
-    // Never sit on some locks while waiting for another: kubectl would fail on them.
-    releasePaths(got);
-    if (await removeIfOurStale(blocked)) continue;
-    if (Date.now() >= deadline) {
-      const file = blocked.slice(0, -'.lock'.length);
-      throw new KubeconfigError(
-        `${displayPath(file)} is locked by another program (${displayPath(blocked)}); if no kubectl is running, delete it; nothing was written`,
-        file,
-      );
-    }
-    lockTiming.onWait?.(blocked);
-    await delay(lockTiming.pollMs);
+    const got = tryAcquireAll(order);
+    if (!('blocked' in got)) return got;
+    await waitFor(got.blocked, deadline);
   }
 }
 
-export function releaseLocks(locks: HeldLocks): number {
+export function releaseLocks(locks: HeldLocks): void {
   releasePaths(locks.paths);
-  return performance.now() - locks.acquiredAt;
-}
-
-/** Directory of a lock exists? (Used to decide whether a missing file can be locked.) */
-export function lockDirExists(file: string): boolean {
-  return fs.existsSync(path.dirname(file));
 }

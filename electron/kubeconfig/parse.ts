@@ -225,31 +225,55 @@ export function parseKubeconfig(path: string, text: string, exists = true, raw?:
   return file;
 }
 
-/** Read and parse one kubeconfig file; a missing file is an empty config. */
-export async function readKubeFile(path: string): Promise<KubeFile> {
+export interface RawFile {
+  path: string;
+  /** null when the file does not exist. */
+  raw: Buffer | null;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** The bytes of one kubeconfig file (null when missing), without parsing them. */
+export async function readRaw(path: string): Promise<RawFile> {
   let raw: Buffer;
   try {
     raw = await fs.readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return parseKubeconfig(path, '', false, Buffer.alloc(0));
+    if (code === 'ENOENT') return { path, raw: null };
     if (code === 'EISDIR') fail(path, 'this is a directory, not a kubeconfig file');
     fail(path, `cannot be read (${code ?? (e as Error).message})`);
   }
-  const text = raw.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(raw)) {
-    fail(path, 'this file is not UTF-8 text, so it cannot be edited without changing bytes', undefined);
-  }
-  const file = parseKubeconfig(path, text, true, raw);
+  const out: RawFile = { path, raw };
   try {
     const st = await fs.stat(path);
-    file.mode = st.mode & 0o7777;
-    file.uid = st.uid;
-    file.gid = st.gid;
+    out.mode = st.mode & 0o7777;
+    out.uid = st.uid;
+    out.gid = st.gid;
   } catch {
     // Raced with a delete: the content check under the lock will notice.
   }
+  return out;
+}
+
+/** Parse bytes read from a kubeconfig file; a missing file is an empty config. */
+export function parseRaw(r: RawFile): KubeFile {
+  if (r.raw === null) return parseKubeconfig(r.path, '', false, Buffer.alloc(0));
+  const text = r.raw.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(r.raw)) {
+    fail(r.path, 'this file is not UTF-8 text, so it cannot be edited without changing bytes');
+  }
+  const file = parseKubeconfig(r.path, text, true, r.raw);
+  if (r.mode !== undefined) file.mode = r.mode;
+  if (r.uid !== undefined) file.uid = r.uid;
+  if (r.gid !== undefined) file.gid = r.gid;
   return file;
+}
+
+/** Read and parse one kubeconfig file; a missing file is an empty config. */
+export async function readKubeFile(path: string): Promise<KubeFile> {
+  return parseRaw(await readRaw(path));
 }
 
 export function isPairNode(v: unknown): v is Pair {

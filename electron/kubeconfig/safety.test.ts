@@ -332,6 +332,21 @@ describe('kubectl’s lock', () => {
     assert.deepEqual(leftovers(dir), []);
   });
 
+  test('a file caught half-written by kubectl is read again under its lock, not reported broken', async () => {
+    const { dir, file } = setup();
+    // kubectl truncates and rewrites in place while holding its lock; we read in the middle.
+    fs.writeFileSync(file, BASE.slice(0, BASE.indexOf('users:') + 20));
+    fs.writeFileSync(file + '.lock', '');
+    lockTiming.onWait = () => {
+      fs.writeFileSync(file, BASE);
+      fs.rmSync(file + '.lock');
+    };
+    const r = await add([file]);
+    assert.equal(r.changed, true);
+    assert.ok(read(file).startsWith(BASE.slice(0, BASE.indexOf('users:'))));
+    assert.deepEqual(leftovers(dir), []);
+  });
+
   test('a write that fails under the lock leaves no lock, no temp file and the file as it was', async () => {
     const { dir, file } = setup();
     writeHooks.beforeCommit = () => {

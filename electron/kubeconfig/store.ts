@@ -4,17 +4,17 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { KubeconfigError, displayPath } from './errors.js';
 import { FileEditor } from './edit.js';
-import { acquireLocks, releaseLocks, trackTemp, untrackTemp } from './lock.js';
-import { readKubeFile, type KubeFile } from './parse.js';
+import { trackTemp, untrackTemp, withLocks } from './lock.js';
+import { parseRaw, readRaw, type KubeFile, type RawFile } from './parse.js';
 
 /**
  * One write to the kubeconfig files, safely:
- * 1. read and parse every file, plan the edits, and write the new content and a backup of the old to temp
- *    files next to the targets (fsynced) — all before taking any lock;
+ * 1. read and parse every file, plan the edits, write the new content to a temp file next to each target
+ *    (fsynced) and put a backup of what was read in place — all before taking any lock;
  * 2. take kubectl's lock on every file, re-read every file and check it is byte for byte what the plan was
  *    made from (if not, let go and start over: never write from a stale read);
- * 3. rename the backup and the new content into place, and let go of the locks.
- * Only step 2-3 holds the locks: a few syscalls, no parsing.
+ * 3. rename the new content into place, and let go of the locks.
+ * Only steps 2-3 hold the locks: a few syscalls, no parsing, no fsync.
  */
 
 export interface WriteStats {
@@ -38,7 +38,7 @@ export const writeHooks: {
   beforeCommit?: (files: string[]) => void;
 } = {};
 
-const OPTIMISTIC_ATTEMPTS = 8;
+const RETRY_BUDGET_MS = 10_000;
 
 export interface View {
   paths: string[];
@@ -51,18 +51,48 @@ export interface PlanOutcome<T> {
   result: T;
 }
 
+/**
+ * Read and parse every file. kubectl rewrites a file in place (truncate, then write) while holding its lock,
+ * so a read without the lock can catch it half-written. A file that fails to parse is therefore read once
+ * more under kubectl's lock before its error counts: if the bytes changed, the new ones are parsed.
+ */
 export async function readView(paths: string[]): Promise<{ view: View; errors: KubeconfigError[] }> {
-  const errors: KubeconfigError[] = [];
-  const files: KubeFile[] = [];
+  const raws: RawFile[] = [];
+  const files: (KubeFile | KubeconfigError)[] = [];
   for (const p of paths) {
     try {
-      files.push(await readKubeFile(p));
+      const r = await readRaw(p);
+      raws.push(r);
+      files.push(parseOrError(r));
     } catch (e) {
-      if (e instanceof KubeconfigError) errors.push(e);
-      else throw e;
+      if (!(e instanceof KubeconfigError)) throw e;
+      raws.push({ path: p, raw: null });
+      files.push(e);
     }
   }
-  return { view: { paths, files }, errors };
+  const failed = files.map((f, i) => (f instanceof KubeconfigError && raws[i]!.raw !== null ? i : -1)).filter((i) => i >= 0);
+  if (failed.length > 0) {
+    try {
+      const again = await withLocks(paths, () => failed.map((i) => readNow(paths[i]!)));
+      failed.forEach((i, k) => {
+        const now = again.value[k] ?? null;
+        if (now !== null && !now.equals(raws[i]!.raw!)) files[i] = parseOrError({ ...raws[i]!, raw: now });
+      });
+    } catch {
+      // Locked for too long to check: report what we read.
+    }
+  }
+  const errors = files.filter((f): f is KubeconfigError => f instanceof KubeconfigError);
+  return { view: { paths, files: files.filter((f): f is KubeFile => !(f instanceof KubeconfigError)) }, errors };
+}
+
+function parseOrError(r: RawFile): KubeFile | KubeconfigError {
+  try {
+    return parseRaw(r);
+  } catch (e) {
+    if (e instanceof KubeconfigError) return e;
+    throw e;
+  }
 }
 
 /** Follow symlinks to the file that will really be replaced (renaming over a symlink would replace the link). */
@@ -116,7 +146,15 @@ async function prepare(file: KubeFile, next: string): Promise<Prepared> {
       // root editing someone's file must not hand it to root.
       await fsp.chown(prepared.tmp, file.uid, file.gid).catch(() => undefined);
     }
-    if (file.exists) prepared.bakTmp = await writeTemp(dir, base, file.raw, 0o600);
+    if (file.exists) {
+      // The backup goes into place now, before the lock: it is a copy of what we read, so it is a true
+      // backup whether or not this attempt commits, and the lock is spared a rename that frees an inode.
+      const bakTmp = await writeTemp(dir, base, file.raw, 0o600);
+      prepared.bakTmp = bakTmp;
+      await fsp.rename(bakTmp, target + '.pocketkube.bak');
+      untrackTemp(bakTmp);
+      prepared.bakTmp = undefined;
+    }
   } catch (e) {
     await discard(prepared);
     throw new KubeconfigError(
@@ -180,11 +218,6 @@ function commit(prepared: Prepared[]): void {
   try {
     writeHooks.beforeCommit?.(prepared.map((p) => p.file.path));
     for (const p of prepared) {
-      if (p.bakTmp) {
-        renameSyncRetry(p.bakTmp, p.target + '.pocketkube.bak');
-        untrackTemp(p.bakTmp);
-        p.bakTmp = undefined;
-      }
       renameSyncRetry(p.tmp, p.target);
       untrackTemp(p.tmp);
       done.push(p);
@@ -228,9 +261,10 @@ export async function transact<T>(
   paths: string[],
   plan: (view: View, edit: (file: KubeFile) => FileEditor) => T,
 ): Promise<{ result: T; written: string[] }> {
-  for (let attempt = 0; ; attempt++) {
-    const underLock = attempt >= OPTIMISTIC_ATTEMPTS;
-    let locks = underLock ? await acquireLocks(paths) : undefined;
+  // Keep trying until the files hold still between our read and our lock. Planning under the lock instead
+  // would hold it for a parse and an fsync: long enough to make kubectl runs fail.
+  const deadline = Date.now() + RETRY_BUDGET_MS;
+  for (;;) {
     let prepared: Prepared[] = [];
     try {
       const { view, errors } = await readView(paths);
@@ -251,26 +285,28 @@ export async function transact<T>(
       }
       if (changes.length === 0) return { result, written: [] };
       for (const c of changes) prepared.push(await prepare(c.file, c.next));
-      if (!locks) {
-        locks = await acquireLocks(paths);
-        if (!unchangedSince(view, prepared)) {
-          writeStats.retries++;
-          continue;
+      const { value: committed, heldMs } = await withLocks(paths, () => {
+        if (!unchangedSince(view, prepared)) return false;
+        commit(prepared);
+        return true;
+      });
+      if (!committed) {
+        writeStats.retries++;
+        if (Date.now() > deadline) {
+          throw new KubeconfigError(
+            `${displayPath(paths[0]!)} kept changing while PocketKube tried to write it (another program writes it continuously); nothing was written`,
+            paths[0]!,
+          );
         }
-      } else if (!unchangedSince(view, prepared)) {
-        throw new KubeconfigError(`${displayPath(paths[0]!)} changed while locked; nothing was written`, paths[0]!);
+        continue;
       }
-      commit(prepared);
-      const held = releaseLocks(locks);
-      locks = undefined;
       writeStats.commits++;
-      writeStats.holdMs.push(held);
+      writeStats.holdMs.push(heldMs);
       if (writeStats.holdMs.length > 10000) writeStats.holdMs.shift();
       await syncDirs(prepared);
       prepared = [];
       return { result, written: changes.map((c) => c.file.path) };
     } finally {
-      if (locks) releaseLocks(locks);
       for (const p of prepared) await discard(p);
     }
   }
