@@ -89,7 +89,7 @@ function renderScalarLike(old: unknown, value: unknown, inFlow: boolean): string
   return plain;
 }
 
-export const NEW_FILE_HEADER = 'apiVersion: v1\nkind: Config\n';
+const NEW_FILE_HEADER = 'apiVersion: v1\nkind: Config\n';
 
 export class FileEditor {
   readonly file: KubeFile;

@@ -4,7 +4,6 @@ import {
   isAlias,
   isMap,
   isNode,
-  isPair,
   isScalar,
   isSeq,
   visit,
@@ -84,10 +83,6 @@ const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
     ),
 };
 const TOJS_OPTIONS: ToJSOptions = { maxAliasCount: 1000 };
-
-export function yamlOptions(): ParseOptions & DocumentOptions & SchemaOptions {
-  return PARSE_OPTIONS;
-}
 
 export function lineOf(text: string, offset: number): number {
   let line = 1;
@@ -274,8 +269,4 @@ export function parseRaw(r: RawFile): KubeFile {
 /** Read and parse one kubeconfig file; a missing file is an empty config. */
 export async function readKubeFile(path: string): Promise<KubeFile> {
   return parseRaw(await readRaw(path));
-}
-
-export function isPairNode(v: unknown): v is Pair {
-  return isPair(v);
 }

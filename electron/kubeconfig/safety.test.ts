@@ -191,6 +191,29 @@ describe('owning only what we wrote', () => {
     assert.equal(users.length, 1);
   });
 
+  test('our entries written in other styles are updated in those styles', async () => {
+    const flowUser = BASE.replace(
+      'users:\n',
+      `users:\n- {name: pocket-id, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ${EXEC.command}, args: [old], interactiveMode: Never, provideClusterInfo: false}}}\n`,
+    );
+    const { file } = setup(flowUser);
+    await add([file], { exec: { ...EXEC, args: ['credential', '--profile', 'a b'] } });
+    const text = read(file);
+    assert.match(text, /args: \["credential", "--profile", "a b"\], interactiveMode: Never/);
+    assert.match(text, /installHint: "Install PocketKube/);
+    assert.equal(text.split('\n').filter((l) => l.includes('pocket-id, user')).length, 1);
+    // Block style, a longer and then a shorter args list.
+    await add([file], { exec: { ...EXEC, args: ['a', 'b', 'c', 'd'] } });
+    const { file: block } = setup();
+    await add([block], { exec: { ...EXEC, args: ['a', 'b', 'c', 'd'] } });
+    await add([block], { exec: { ...EXEC, args: ['z'] } });
+    assert.match(read(block), /      args:\n      - z\n      interactiveMode: Never/);
+    const view = kubectlAvailable ? await kubectlView([block]) : undefined;
+    if (view) assert.deepEqual((view.users.find((u) => u.name === 'pocket-id')!.user['exec'] as { args: string[] }).args, ['z']);
+    await removeContext('pocket-id@talos', [block]);
+    assert.equal(read(block), BASE);
+  });
+
   test('a user shared by two contexts stays until the last one goes; the created cluster goes with its context', async () => {
     const { file } = setup();
     await add([file], { name: 'a', server: 'https://a:6443' });

@@ -45,11 +45,6 @@ export interface View {
   files: KubeFile[];
 }
 
-export type Editors = Map<string, FileEditor>;
-
-export interface PlanOutcome<T> {
-  result: T;
-}
 
 /**
  * Read and parse every file. kubectl rewrites a file in place (truncate, then write) while holding its lock,
@@ -269,7 +264,7 @@ export async function transact<T>(
     try {
       const { view, errors } = await readView(paths);
       if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
-      const editors: Editors = new Map();
+      const editors = new Map<string, FileEditor>();
       const edit = (file: KubeFile): FileEditor => {
         let e = editors.get(file.path);
         if (!e) editors.set(file.path, (e = new FileEditor(file)));
