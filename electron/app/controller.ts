@@ -5,7 +5,6 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { AgentStatus } from '../agent/agent.js';
 import { helperCommand } from '../credential/helper-path.js';
 import { addContext, kubeconfigFiles, listContexts, removeContext, useContext } from '../kubeconfig/index.js';
@@ -14,7 +13,7 @@ import type { Home } from '../session/home.js';
 import { UsageError } from '../session/providers.js';
 import { AgentClient } from '../socket/client.js';
 import { applyRbac, rbacBinding, whoami } from '../talos/index.js';
-import { doctorForProvider, patchForProvider } from './setup.js';
+import { clusterFromKubeconfigText, doctorForProvider, patchForProvider } from './setup.js';
 
 /** The parts of the desktop only Electron can reach: clipboard, dialogs, the system browser. */
 export interface DesktopAdapter {
@@ -167,18 +166,10 @@ export class AppController extends EventEmitter {
     let caData: string | undefined;
     let name = req.name;
     if (req.kubeconfigText) {
-      // A kubeconfig from `talosctl kubeconfig -`: take its first cluster's server and CA, nothing else.
-      let doc: { clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[] };
-      try {
-        doc = parseYaml(req.kubeconfigText) as typeof doc;
-      } catch (err) {
-        throw new UsageError(`That kubeconfig does not parse (${(err as Error).message.split('\n')[0]}); nothing was written.`);
-      }
-      const first = doc?.clusters?.[0];
-      if (!first?.cluster?.server) throw new UsageError('That kubeconfig has no cluster with a server; nothing was written.');
-      server = first.cluster.server;
-      caData = first.cluster['certificate-authority-data'];
-      name = name || first.name;
+      const c = clusterFromKubeconfigText(req.kubeconfigText);
+      server = c.server;
+      caData = c.caData;
+      name = name || c.name;
     }
     const res = await addContext({
       files: this.files(),

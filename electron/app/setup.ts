@@ -1,5 +1,7 @@
 /** The Talos setup steps as the CLI and the window both run them: provider settings in, checked results out. */
 import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { ContextInfo } from '../kubeconfig/index.js';
 import type { AgentStatus } from '../agent/agent.js';
 import type { DoctorRequest, TalosPatchRequest } from '../ipc/schema.js';
 import { OidcClient } from '../session/oidc.js';
@@ -57,4 +59,43 @@ export async function doctorForProvider(home: Home, client: AgentClient, req: Om
     usernameClaim: req.usernameClaim ?? 'sub',
     groupsPrefix: req.groupsPrefix,
   });
+}
+
+/** The first cluster of a kubeconfig that `talosctl kubeconfig -` printed: its name, server and CA, nothing else. */
+export function clusterFromKubeconfigText(text: string, where = 'that kubeconfig'): { name?: string; server: string; caData?: string } {
+  let doc: { clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[] };
+  try {
+    doc = parseYaml(text) as typeof doc;
+  } catch (err) {
+    throw new UsageError(`${where} does not parse (${(err as Error).message.split('\n')[0]}); nothing was written.`);
+  }
+  const first = doc?.clusters?.[0];
+  if (!first?.cluster?.server) throw new UsageError(`${where} has no cluster with a server; nothing was written.`);
+  return { name: first.name, server: first.cluster.server, caData: first.cluster['certificate-authority-data'] };
+}
+
+export interface ClusterSuggestion {
+  /** The context to add from, e.g. admin@prod. */
+  context: string;
+  cluster: string;
+  server?: string;
+  /** Made by `talosctl kubeconfig` (admin@NAME, or a renamed admin@NAME-1 leftover). */
+  talos: boolean;
+}
+
+/**
+ * Contexts the user already has that PocketKube can offer as its own: talosctl's admin@NAME first, then
+ * any other, skipping clusters a PocketKube context already uses.
+ */
+export function suggestClusters(contexts: ContextInfo[]): ClusterSuggestion[] {
+  const covered = new Set(contexts.filter((c) => c.ours).map((c) => c.cluster));
+  const seen = new Set<string>();
+  const out: ClusterSuggestion[] = [];
+  for (const c of contexts) {
+    if (c.ours || covered.has(c.cluster) || seen.has(c.cluster)) continue;
+    seen.add(c.cluster);
+    const talos = /^admin@.+$/.test(c.name) && (c.name === `admin@${c.cluster}` || /^admin@.+-\d+$/.test(c.name) || c.user === c.name);
+    out.push({ context: c.name, cluster: c.cluster, server: c.server, talos });
+  }
+  return out.sort((a, b) => Number(b.talos) - Number(a.talos) || a.context.localeCompare(b.context));
 }

