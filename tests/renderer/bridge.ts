@@ -1,0 +1,224 @@
+/**
+ * The test bridge: `window.pocketkube` inside the page, implemented in the test process over fixture state.
+ *
+ * The page gets the same shape the preload exposes (every channel of INVOKE_CHANNELS plus `onState`); each
+ * call crosses to Node through one Playwright binding, runs a handler here, and comes back as a `Result`
+ * made by the schema's own `toResult`, as main's handlers do. Handlers change `state` and push it, so the
+ * window sees a change exactly as it would from the agent. The Talos patch and RBAC binding come from the
+ * real `talosPatch` and `rbacBinding`; the rest is fixture data. Every call is recorded in `calls`.
+ */
+import type { Page } from 'playwright-core';
+import { INVOKE_CHANNELS, toResult, type AppState, type ApiFailure, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/ipc/schema.js';
+import type { ContextInfo } from '../../electron/kubeconfig/index.js';
+import type { SessionSnapshot } from '../../electron/session/session.js';
+import { talosPatch } from '../../electron/talos/patch.js';
+import { rbacBinding } from '../../electron/talos/rbac.js';
+import { doctorChecks, KUBECONFIG, NOW, WHOAMI } from './fixtures.js';
+
+export interface Call {
+  channel: InvokeChannel;
+  args: unknown[];
+}
+
+/** An error as main's handlers throw them: code, message and needsSignIn cross as data. */
+export class HandlerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly needsSignIn?: boolean,
+  ) {
+    super(message);
+  }
+}
+
+type Handler<K extends InvokeChannel> = (...args: PocketKubeInvoke[K]['args']) => Promise<PocketKubeInvoke[K]['value']> | PocketKubeInvoke[K]['value'];
+type Overrides = { [K in InvokeChannel]?: Handler<K> };
+
+/** The files the file picker "chooses", per purpose; null is the user pressing Cancel. */
+export type PickedFiles = Partial<Record<'machine-config' | 'kubeconfig' | 'ca', { path: string; text: string } | null>>;
+
+export class FixtureBridge {
+  readonly calls: Call[] = [];
+  readonly pages = new Set<Page>();
+  private overrides: Overrides = {};
+  /** Until resolved, getState does not answer: the window's loading state. */
+  private stateGate?: Promise<void>;
+  files: PickedFiles = {};
+
+  constructor(public state: AppState) {}
+
+  /** Replaces one channel's handler; throw a HandlerError from it to answer `{ok:false}`. */
+  on<K extends InvokeChannel>(channel: K, handler: Handler<K>): this {
+    (this.overrides as Record<string, unknown>)[channel] = handler;
+    return this;
+  }
+
+  /** Every call to `channel` answers this failure. */
+  fail(channel: InvokeChannel, failure: ApiFailure): this {
+    (this.overrides as Record<string, unknown>)[channel] = () => {
+      throw new HandlerError(failure.code, failure.message, failure.needsSignIn);
+    };
+    return this;
+  }
+
+  /** Holds getState until the returned function is called. */
+  holdState(): () => void {
+    let release!: () => void;
+    this.stateGate = new Promise<void>((resolve) => (release = resolve));
+    return release;
+  }
+
+  callsTo(channel: InvokeChannel): unknown[][] {
+    return this.calls.filter((c) => c.channel === channel).map((c) => c.args);
+  }
+
+  async install(page: Page): Promise<void> {
+    this.pages.add(page);
+    page.once('close', () => this.pages.delete(page));
+    await page.exposeBinding('__pocketkubeInvoke', (_source, channel: InvokeChannel, args: unknown[]) => this.invoke(channel, args));
+    await page.addInitScript((channels: readonly string[]) => {
+      type Listener = (state: unknown) => void;
+      const w = window as unknown as Record<string, unknown> & { __pocketkubeInvoke: (channel: string, args: unknown[]) => Promise<unknown> };
+      const listeners = new Set<Listener>();
+      const api: Record<string, unknown> = {};
+      for (const channel of channels) api[channel] = (...args: unknown[]) => w.__pocketkubeInvoke(channel, args);
+      api.onState = (listener: Listener) => {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      };
+      w.__pocketkubePush = (state: unknown) => {
+        for (const l of listeners) l(state);
+        return listeners.size;
+      };
+      w.pocketkube = Object.freeze(api);
+    }, INVOKE_CHANNELS);
+  }
+
+  /** Sends the state to every page, as main does on every change of the agent. */
+  async push(state?: AppState): Promise<void> {
+    if (state) this.state = state;
+    const snapshot = structuredClone(this.state);
+    await Promise.all([...this.pages].map((p) => p.evaluate((s) => (window as unknown as { __pocketkubePush: (s: unknown) => number }).__pocketkubePush(s), snapshot)));
+  }
+
+  /** Changes one provider's snapshot and pushes. */
+  async updateProvider(name: string, change: (s: SessionSnapshot) => SessionSnapshot): Promise<void> {
+    this.state.status.providers = this.state.status.providers.map((p) => (p.provider === name ? change(p) : p));
+    await this.push();
+  }
+
+  private async invoke(channel: InvokeChannel, args: unknown[]): Promise<Result<unknown>> {
+    this.calls.push({ channel, args });
+    const handler = (this.overrides[channel] ?? this.defaults[channel]) as (...a: unknown[]) => unknown;
+    if (!handler) return { ok: false, error: { code: 'unknown_channel', message: `no handler for ${channel}` } };
+    // Results cross the binding as JSON, as they cross Electron's IPC as structured clones.
+    return structuredClone(await toResult(async () => handler(...args)));
+  }
+
+  private provider(name: string): SessionSnapshot {
+    const p = this.state.status.providers.find((s) => s.provider === name);
+    if (!p) throw new HandlerError('not_found', `No provider named ${name}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`);
+    return p;
+  }
+
+  private setContexts(list: ContextInfo[], current: string | undefined): void {
+    this.state.contexts = {
+      ...this.state.contexts,
+      contexts: list.map((c) => ({ ...c, current: c.name === current })),
+      ...(current ? { currentContext: current } : {}),
+    };
+    if (!current) delete this.state.contexts.currentContext;
+  }
+
+  /** Behaviour over the fixture state, close to what main's handlers do with the real services. */
+  private readonly defaults: PocketKubeHandlers = {
+    getState: async () => {
+      await this.stateGate;
+      return structuredClone(this.state);
+    },
+    signIn: async (provider, options) => {
+      const p = this.provider(provider);
+      const method: 'browser' | 'device' = options?.device ? 'device' : 'browser';
+      const url = method === 'device' ? `${p.issuer}/device` : `${p.issuer}/authorize?client_id=${p.clientId}&redirect_uri=${encodeURIComponent(p.redirectUri)}`;
+      const signingIn = method === 'device' ? { method, url, userCode: 'KQXW-PRTD' } : { method, url };
+      await this.updateProvider(provider, (s) => ({ ...s, signingIn }));
+      return signingIn;
+    },
+    signOut: async (provider) => {
+      this.provider(provider);
+      await this.updateProvider(provider, (s) => ({
+        provider: s.provider,
+        issuer: s.issuer,
+        clientId: s.clientId,
+        confidential: s.confidential,
+        scopes: s.scopes,
+        redirectUri: s.redirectUri,
+        state: 'signed-out',
+        signedOutReason: 'you signed out',
+      }));
+      return null;
+    },
+    refresh: async (provider) => {
+      const p = this.provider(provider);
+      if (p.state !== 'signed-in') throw new HandlerError('signed_out', `Not signed in to ${provider}.`, true);
+      await this.updateProvider(provider, (s) => ({ ...s, lastRefresh: { at: new Date(NOW).toISOString(), trigger: 'manual', result: 'ok' } }));
+      return null;
+    },
+    useContext: async (name) => {
+      const list = this.state.contexts.contexts;
+      if (!list.some((c) => c.name === name)) throw new HandlerError('not_found', `No context named ${name} in ${this.state.contexts.files.join(', ')}; nothing was written.`);
+      this.setContexts(list, name);
+      await this.push();
+      return null;
+    },
+    addCluster: async (request) => {
+      this.provider(request.provider);
+      const from = request.fromContext ? this.state.contexts.contexts.find((c) => c.name === request.fromContext) : undefined;
+      if (request.fromContext && !from) throw new HandlerError('not_found', `No context named ${request.fromContext}.`);
+      const cluster = request.name ?? from?.cluster ?? 'talos';
+      const context = `${request.provider}@${cluster}`;
+      const info: ContextInfo = {
+        name: context,
+        cluster: from?.cluster ?? cluster,
+        user: request.provider,
+        file: KUBECONFIG,
+        current: false,
+        ours: true,
+        ...(request.server ?? from?.server ? { server: request.server ?? from?.server } : {}),
+        ...(request.namespace ? { namespace: request.namespace } : {}),
+      };
+      const list = [...this.state.contexts.contexts.filter((c) => c.name !== context), info];
+      this.setContexts(list, request.use ? context : this.state.contexts.currentContext);
+      await this.push();
+      return { context, file: KUBECONFIG };
+    },
+    removeCluster: async (name) => {
+      const ctx = this.state.contexts.contexts.find((c) => c.name === name);
+      if (!ctx?.ours) throw new HandlerError('not_ours', `${name} was not written by PocketKube; remove it with kubectl config delete-context.`);
+      const list = this.state.contexts.contexts.filter((c) => c.name !== name);
+      const current = this.state.contexts.currentContext === name ? undefined : this.state.contexts.currentContext;
+      this.setContexts(list, current);
+      await this.push();
+      return { removed: [`context/${name} (${ctx.file})`, `cluster/${ctx.cluster} (${ctx.file})`] };
+    },
+    whoami: async (context) => {
+      const who = WHOAMI[context];
+      if (!who) throw new HandlerError('unreachable', `Could not reach the API server of ${context}: connect ECONNREFUSED. Check that the cluster is up and the server URL is right.`);
+      return structuredClone(who);
+    },
+    talosPatch: async (request) => {
+      const p = this.provider(request.provider);
+      return talosPatch({ issuer: p.issuer, clientId: p.clientId, ...request });
+    },
+    rbacBinding: async (request) => rbacBinding(request),
+    applyRbac: async (request) => {
+      if (!this.state.contexts.contexts.some((c) => c.name === request.context)) throw new HandlerError('not_found', `No context named ${request.context}.`);
+      return { action: 'created' as const };
+    },
+    doctor: async () => doctorChecks(),
+    copyText: async () => null,
+    saveText: async (suggestedName) => ({ path: `/home/alice/${suggestedName}` }),
+    openFile: async (purpose) => this.files[purpose] ?? null,
+    openExternal: async () => null,
+  };
+}
