@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import type { AgentStatus } from '../agent/agent.js';
-import { helperCommand } from '../credential/helper-path.js';
+import { helperExec } from '../credential/helper-path.js';
 import { addContext, kubeconfigFiles, listContexts, removeContext, useContext } from '../kubeconfig/index.js';
 import type { AddClusterRequest, AppState, ContextsState, FileChoice, PocketKubeHandlers } from '../ipc/schema.js';
 import type { Home } from '../session/home.js';
@@ -151,15 +151,7 @@ export class AppController extends EventEmitter {
     return new Promise((resolve) => this.once('state', resolve));
   }
 
-  private exec(provider: string) {
-    const home = this.options.home;
-    return {
-      command: helperCommand(),
-      args: ['credential', '--provider', provider],
-      ...(home.custom ? { env: [{ name: 'POCKETKUBE_HOME', value: home.dir }] } : {}),
-      installHint: 'PocketKube runs this helper for kubectl; reinstall PocketKube or add the cluster again from its window.',
-    };
-  }
+
 
   private async addCluster(req: AddClusterRequest): Promise<{ context: string; file: string }> {
     let server = req.server;
@@ -181,7 +173,7 @@ export class AppController extends EventEmitter {
       fromContext: req.fromContext,
       namespace: req.namespace,
       use: req.use,
-      exec: this.exec(req.provider),
+      exec: helperExec(this.options.home, req.provider),
     });
     await this.readContexts();
     this.publish();

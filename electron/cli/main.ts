@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 // for openid-client or @kubernetes/client-node (hundreds of ms of start-up).
 import type { AgentStatus } from '../agent/agent.js';
 import { apiVersionFromExecInfo } from '../credential/exec-credential.js';
-import { helperCommand } from '../credential/helper-path.js';
+import { helperExec } from '../credential/helper-path.js';
 import { KubeconfigError } from '../kubeconfig/errors.js';
 import { ensureHome, resolveHome, type Home } from '../session/home.js';
 import {
@@ -298,14 +298,6 @@ async function cmdGetToken(client: AgentClient, args: string[]): Promise<void> {
   });
 }
 
-function helperExec(home: Home, provider: string) {
-  return {
-    command: helperCommand(),
-    args: ['credential', '--provider', provider],
-    ...(home.custom ? { env: [{ name: 'POCKETKUBE_HOME', value: home.dir }] } : {}),
-    installHint: 'PocketKube runs this helper for kubectl. Install PocketKube (https://github.com/pocketkube) or run `pocketkube cluster add` again.',
-  };
-}
 
 async function cmdCluster(home: Home, args: string[]): Promise<void> {
   const [sub, ...rest] = args;

@@ -16,3 +16,14 @@ export function helperCommand(env: NodeJS.ProcessEnv = process.env): string {
   }
   return path.resolve(here, '../../..', 'resources', 'bin', 'pocketkube');
 }
+
+/** The exec block every kubeconfig user of ours gets (the CLI and the window write the same one). */
+export function helperExec(home: { custom: boolean; dir: string }, provider: string, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    command: helperCommand(env),
+    args: ['credential', '--provider', provider],
+    // A non-default home (tests, a second profile) must reach the helper too, or it asks the wrong agent.
+    ...(home.custom ? { env: [{ name: 'POCKETKUBE_HOME', value: home.dir }] } : {}),
+    installHint: 'PocketKube runs this helper for kubectl: install PocketKube (or start its app once so it writes the helper), or add the cluster again.',
+  };
+}

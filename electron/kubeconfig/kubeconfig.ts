@@ -1,12 +1,14 @@
+import { isUtf8 } from 'node:buffer';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeconfigError, displayPath, where } from './errors.js';
 import { kubeconfigFiles } from './files.js';
 import { EXEC_API_VERSION, EXTENSION_NAME, clusterCreatedByUs, isOurs } from './ours.js';
-import { KINDS, lineOf, type Entry, type Json, type KubeFile, type Kind } from './parse.js';
+import { fastParse, spliceCurrentContext, type ScalarSpan } from './fast-parse.js';
+import { configProblem, KINDS, lineOf, readRaw, type Entry, type Json, type KubeFile, type Kind, type RawFile } from './parse.js';
 import { isBase64 } from './schema.js';
-import { readView, transact, type View } from './store.js';
+import { readView, retryUntilStill, transact, type Snapshot, type View } from './store.js';
 
 export interface ExecSpec {
   command: string;
@@ -374,17 +376,21 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+function noSuchContext(name: string, target: string, names: Iterable<string>): KubeconfigError {
+  return new KubeconfigError(
+    `${displayPath(target)}: there is no context ${JSON.stringify(name)}${closeNames(name, [...names])}; nothing was written`,
+    target,
+  );
+}
+
 /** Make `name` kubectl's current context, written where `kubectl config use-context` writes it. */
 export async function useContext(name: string, files?: string[]): Promise<{ file: string; previous?: string }> {
   const paths = resolveFiles(files);
+  const fast = await useContextFast(name, paths);
+  if (fast) return fast;
   const { result } = await transact(paths, (view, edit) => {
     const m = merge(view);
-    if (!m.contexts.has(name)) {
-      throw new KubeconfigError(
-        `${displayPath(m.target.path)}: there is no context ${JSON.stringify(name)}${closeNames(name, [...m.contexts.keys()])}; nothing was written`,
-        m.target.path,
-      );
-    }
+    if (!m.contexts.has(name)) throw noSuchContext(name, m.target.path, m.contexts.keys());
     const out: { file: string; previous?: string } = { file: m.target.path };
     if (m.current) out.previous = m.current;
     if (m.current === name) {
@@ -395,6 +401,83 @@ export async function useContext(name: string, files?: string[]): Promise<{ file
     return out;
   });
   return result;
+}
+
+interface FastFile extends Snapshot {
+  js: Json;
+  /** '' when unset. */
+  currentContext: string;
+  span?: ScalarSpan;
+}
+
+/** Thrown inside useContextFast when a file needs the full reader (which also words any error). */
+const NEEDS_FULL_READ = Symbol('needs the full reader');
+
+async function readFast(paths: string[]): Promise<FastFile[]> {
+  const files: FastFile[] = [];
+  for (const p of paths) {
+    let r: RawFile;
+    try {
+      r = await readRaw(p);
+    } catch {
+      throw NEEDS_FULL_READ;
+    }
+    if (r.raw === null) {
+      files.push({ path: p, exists: false, raw: Buffer.alloc(0), text: '', js: {}, currentContext: '' });
+      continue;
+    }
+    if (!isUtf8(r.raw)) throw NEEDS_FULL_READ;
+    const text = r.raw.toString('utf8');
+    const parsed = fastParse(text);
+    if (!parsed || configProblem(parsed.js)) throw NEEDS_FULL_READ;
+    const cc = parsed.js['current-context'];
+    const f: FastFile = { path: p, exists: true, raw: r.raw, text, js: parsed.js, currentContext: typeof cc === 'string' ? cc : '' };
+    if (r.mode !== undefined) f.mode = r.mode;
+    if (r.uid !== undefined) f.uid = r.uid;
+    if (r.gid !== undefined) f.gid = r.gid;
+    if (parsed.currentContext) f.span = parsed.currentContext;
+    files.push(f);
+  }
+  return files;
+}
+
+/**
+ * useContext without building a syntax tree: switching context changes one line, so the files are read
+ * with the fast reader (as strict as the full one: it gives up rather than guess, and the same checks of
+ * the content follow), the current-context value is spliced and the edited line read again and compared,
+ * and the write goes through the same locks, backup and rename as every other write. Undefined when a
+ * file needs the full reader (unusual YAML, an error to word, no current-context line to change).
+ */
+async function useContextFast(name: string, paths: string[]): Promise<{ file: string; previous?: string } | undefined> {
+  try {
+    const { result } = await retryUntilStill(paths, async () => {
+      const files = await readFast(paths);
+      const names = new Set<string>();
+      for (const f of files) {
+        const list = f.js['contexts'];
+        if (!Array.isArray(list)) continue;
+        for (const item of list as unknown[]) names.add(str((item as Json | null)?.['name']));
+      }
+      const currentFile = files.find((f) => f.currentContext !== '');
+      const target = files.find((f) => f.exists) ?? files[files.length - 1]!;
+      if (!names.has(name)) throw noSuchContext(name, target.path, names);
+      const out: { file: string; previous?: string } = { file: target.path };
+      if (currentFile) out.previous = currentFile.currentContext;
+      if (currentFile?.currentContext === name) {
+        out.file = currentFile.path;
+        return { result: out, read: files, changes: [] };
+      }
+      if (!target.exists || !target.span) throw NEEDS_FULL_READ;
+      // One value on one line changes; spliceCurrentContext reads the edited line again before we write.
+      const next = spliceCurrentContext(target.text, target.span, name);
+      if (next === undefined) throw NEEDS_FULL_READ;
+      return { result: out, read: files, changes: [{ file: target, next }] };
+    });
+    return result;
+  } catch (e) {
+    if (e === NEEDS_FULL_READ) return undefined;
+    throw e;
+  }
 }
 
 // ---- removing ----------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ export interface KubeFile {
   currentContextPair?: Pair;
 }
 
-const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+export const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   // kubectl (go-yaml v2) lets a later duplicate key win; so do we.
   uniqueKeys: false,
@@ -180,18 +180,16 @@ export function parseKubeconfig(path: string, text: string, exists = true, raw?:
   }
   file.js = js;
   file.top = doc.contents;
-  const problem = checkSchema(js, kubeconfigSchema);
+  const problem = configProblem(js);
   if (problem) {
-    const at = problem.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
-    fail(path, `${at}: ${problem.message}`, lineOfPath(doc, text, problem.path));
-  }
-  const apiVersion = js['apiVersion'];
-  if (typeof apiVersion === 'string' && apiVersion !== '' && apiVersion !== 'v1') {
-    fail(path, `apiVersion is ${JSON.stringify(apiVersion)} but kubectl reads only v1`, lineOfPath(doc, text, ['apiVersion']));
-  }
-  const kind = js['kind'];
-  if (typeof kind === 'string' && kind !== '' && kind !== 'Config') {
-    fail(path, `kind is ${JSON.stringify(kind)}, not Config`, lineOfPath(doc, text, ['kind']));
+    const line = lineOfPath(doc, text, problem.path);
+    let message = problem.message;
+    if (problem.earlier) {
+      // The placeholder comes after the name, which may hold anything: replace the last one.
+      const at = message.lastIndexOf('{earlier}');
+      message = message.slice(0, at) + String(lineOfPath(doc, text, problem.earlier)) + message.slice(at + '{earlier}'.length);
+    }
+    fail(path, message, line);
   }
   for (const k of KINDS) {
     const info = file.lists[k];
@@ -199,17 +197,9 @@ export function parseKubeconfig(path: string, text: string, exists = true, raw?:
     if (info.pair && isSeq(info.pair.value)) info.seq = info.pair.value;
     const list = js[k];
     if (!Array.isArray(list)) continue;
-    const seen = new Map<string, number>();
     list.forEach((item: unknown, index: number) => {
       const value = isRecord(item) ? item : {};
       const name = typeof value['name'] === 'string' ? value['name'] : '';
-      const earlier = seen.get(name);
-      if (earlier !== undefined) {
-        const line = lineOfPath(doc, text, [k, index]);
-        const earlierLine = lineOfPath(doc, text, [k, earlier]);
-        fail(path, `${SINGULAR[k]} name ${JSON.stringify(name)} is used twice in this file (also at line ${earlierLine}), which kubectl refuses`, line);
-      }
-      seen.set(name, index);
       const body = value[BODY[k]];
       info.entries.push({ kind: k, name, index, value, body: isRecord(body) ? body : {}, file: path });
     });
@@ -218,6 +208,53 @@ export function parseKubeconfig(path: string, text: string, exists = true, raw?:
   file.currentContext = typeof cc === 'string' ? cc : '';
   file.currentContextPair = lastPair(doc.contents, 'current-context');
   return file;
+}
+
+export interface ConfigProblem {
+  /** Where in the config: `['users', 3, 'user', 'token']`. */
+  path: (string | number)[];
+  /** For a name used twice, the earlier entry; the message says `{earlier}` where its line goes. */
+  earlier?: (string | number)[];
+  message: string;
+}
+
+/**
+ * The first thing kubectl would refuse in a config it has read as YAML: a value of the wrong type, an
+ * apiVersion or kind it does not read, a name used twice in one list. Undefined when there is none.
+ */
+export function configProblem(js: Json): ConfigProblem | undefined {
+  const problem = checkSchema(js, kubeconfigSchema);
+  if (problem) {
+    const at = problem.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+    return { path: problem.path, message: `${at}: ${problem.message}` };
+  }
+  const apiVersion = js['apiVersion'];
+  if (typeof apiVersion === 'string' && apiVersion !== '' && apiVersion !== 'v1') {
+    return { path: ['apiVersion'], message: `apiVersion is ${JSON.stringify(apiVersion)} but kubectl reads only v1` };
+  }
+  const kind = js['kind'];
+  if (typeof kind === 'string' && kind !== '' && kind !== 'Config') {
+    return { path: ['kind'], message: `kind is ${JSON.stringify(kind)}, not Config` };
+  }
+  for (const k of KINDS) {
+    const list = js[k];
+    if (!Array.isArray(list)) continue;
+    const seen = new Map<string, number>();
+    for (let index = 0; index < list.length; index++) {
+      const item: unknown = list[index];
+      const name = isRecord(item) && typeof item['name'] === 'string' ? item['name'] : '';
+      const earlier = seen.get(name);
+      if (earlier !== undefined) {
+        return {
+          path: [k, index],
+          earlier: [k, earlier],
+          message: `${SINGULAR[k]} name ${JSON.stringify(name)} is used twice in this file (also at line {earlier}), which kubectl refuses`,
+        };
+      }
+      seen.set(name, index);
+    }
+  }
+  return undefined;
 }
 
 export interface RawFile {

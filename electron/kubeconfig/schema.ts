@@ -85,49 +85,72 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-// Go's base64.StdEncoding as encoding/json uses it for []byte: padded, newlines ignored.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Go's base64.StdEncoding as encoding/json uses it for []byte: padded, newlines ignored. That is: a length
+// that is a multiple of 4, the base64 alphabet, and at most two "=" at the end.
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function isBase64(s: string): boolean {
-  return BASE64.test(s.replace(/[\r\n]/g, ''));
+  if (s.includes('\n') || s.includes('\r')) s = s.replace(/[\r\n]/g, '');
+  return s.length % 4 === 0 && BASE64.test(s);
 }
 
-/** First place where `value` does not fit `schema`, or undefined. Null fits everything, as in Go. */
-export function checkSchema(value: unknown, schema: Schema, path: (string | number)[] = []): SchemaProblem | undefined {
+interface Found {
+  /** The path from the problem up to the value checked, innermost first (built only when there is one). */
+  up: (string | number)[];
+  message: string;
+}
+
+function check(value: unknown, schema: Schema): Found | undefined {
   if (value === null || value === undefined) return undefined;
   if (schema === 'any') return undefined;
   if (schema === 'string') {
-    return typeof value === 'string' ? undefined : { path, message: `expected text, found ${describe(value)}` };
+    return typeof value === 'string' ? undefined : { up: [], message: `expected text, found ${describe(value)}` };
   }
   if (schema === 'bool') {
-    return typeof value === 'boolean' ? undefined : { path, message: `expected true or false, found ${describe(value)}` };
+    return typeof value === 'boolean' ? undefined : { up: [], message: `expected true or false, found ${describe(value)}` };
   }
   if (schema === 'bytes') {
-    if (typeof value !== 'string') return { path, message: `expected base64 text, found ${describe(value)}` };
-    return isBase64(value) ? undefined : { path, message: 'expected base64 data, found text that is not base64' };
+    if (typeof value !== 'string') return { up: [], message: `expected base64 text, found ${describe(value)}` };
+    return isBase64(value) ? undefined : { up: [], message: 'expected base64 data, found text that is not base64' };
   }
   if ('list' in schema) {
-    if (!Array.isArray(value)) return { path, message: `expected a list, found ${describe(value)}` };
+    if (!Array.isArray(value)) return { up: [], message: `expected a list, found ${describe(value)}` };
     for (let i = 0; i < value.length; i++) {
-      const p = checkSchema(value[i], schema.list, [...path, i]);
-      if (p) return p;
+      const p = check(value[i], schema.list);
+      if (p) {
+        p.up.push(i);
+        return p;
+      }
     }
     return undefined;
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    return { path, message: `expected a mapping, found ${describe(value)}` };
+    return { up: [], message: `expected a mapping, found ${describe(value)}` };
   }
   const record = value as Record<string, unknown>;
   if ('map' in schema) {
-    for (const [k, v] of Object.entries(record)) {
-      const p = checkSchema(v, schema.map, [...path, k]);
-      if (p) return p;
+    for (const k in record) {
+      if (!Object.hasOwn(record, k)) continue;
+      const p = check(record[k], schema.map);
+      if (p) {
+        p.up.push(k);
+        return p;
+      }
     }
     return undefined;
   }
-  for (const [k, s] of Object.entries(schema.obj)) {
-    if (!(k in record)) continue;
-    const p = checkSchema(record[k], s, [...path, k]);
-    if (p) return p;
+  for (const k in schema.obj) {
+    if (!Object.hasOwn(record, k)) continue;
+    const p = check(record[k], schema.obj[k]!);
+    if (p) {
+      p.up.push(k);
+      return p;
+    }
   }
   return undefined;
+}
+
+/** First place where `value` does not fit `schema`, or undefined. Null fits everything, as in Go. */
+export function checkSchema(value: unknown, schema: Schema, path: (string | number)[] = []): SchemaProblem | undefined {
+  const p = check(value, schema);
+  return p ? { path: [...path, ...p.up.reverse()], message: p.message } : undefined;
 }

@@ -107,8 +107,20 @@ async function resolveTarget(p: string): Promise<string> {
   throw new KubeconfigError(`${displayPath(p)}: too many levels of symbolic links; nothing was written`, p);
 }
 
+/** What a write needs to know of a file as it was read (a KubeFile is one). */
+export interface Snapshot {
+  path: string;
+  exists: boolean;
+  /** Bytes as read; empty for a missing file. */
+  raw: Buffer;
+  text: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
 interface Prepared {
-  file: KubeFile;
+  file: Snapshot;
   target: string;
   next: string;
   tmp: string;
@@ -129,7 +141,7 @@ async function writeTemp(dir: string, base: string, data: string | Buffer, mode:
   return tmp;
 }
 
-async function prepare(file: KubeFile, next: string): Promise<Prepared> {
+async function prepare(file: Snapshot, next: string): Promise<Prepared> {
   const target = await resolveTarget(file.path);
   const dir = path.dirname(target);
   const base = path.basename(target);
@@ -178,8 +190,8 @@ function readNow(p: string): Buffer | null {
 }
 
 /** Under the lock: does every file still hold exactly the bytes the plan was made from? */
-function unchangedSince(view: View, prepared: Prepared[]): boolean {
-  for (const f of view.files) {
+function unchangedSince(read: readonly Snapshot[], prepared: Prepared[]): boolean {
+  for (const f of read) {
     const now = readNow(f.path);
     if (f.exists ? now === null || !now.equals(f.raw) : now !== null) return false;
   }
@@ -248,6 +260,65 @@ async function syncDirs(prepared: Prepared[]): Promise<void> {
   }
 }
 
+/** Thrown when the files never hold still long enough to write them. */
+function keptChanging(paths: string[]): KubeconfigError {
+  return new KubeconfigError(
+    `${displayPath(paths[0]!)} kept changing while PocketKube tried to write it (another program writes it continuously); nothing was written`,
+    paths[0]!,
+  );
+}
+
+/**
+ * Steps 1 (the writing part) to 3 for changes planned from `read` (every file of `paths`, as read): temp
+ * files and backups, then under kubectl's locks the byte-for-byte check and the renames. Returns false,
+ * having written nothing, when a file changed since it was read: plan again from a fresh read.
+ */
+export async function commitChanges(
+  paths: string[],
+  read: readonly Snapshot[],
+  changes: readonly { file: Snapshot; next: string }[],
+): Promise<boolean> {
+  let prepared: Prepared[] = [];
+  try {
+    for (const c of changes) prepared.push(await prepare(c.file, c.next));
+    const { value: committed, heldMs } = await withLocks(paths, () => {
+      if (!unchangedSince(read, prepared)) return false;
+      commit(prepared);
+      return true;
+    });
+    if (!committed) {
+      writeStats.retries++;
+      return false;
+    }
+    writeStats.commits++;
+    writeStats.holdMs.push(heldMs);
+    if (writeStats.holdMs.length > 10000) writeStats.holdMs.shift();
+    await syncDirs(prepared);
+    prepared = [];
+    return true;
+  } finally {
+    for (const p of prepared) await discard(p);
+  }
+}
+
+/**
+ * Plan against a fresh read and commit, over and over until the files hold still between our read and our
+ * lock (planning under the lock instead would hold it for a parse and an fsync: long enough to make kubectl
+ * runs fail). `attempt` returns its result and the changes, or throws; nothing is written without changes.
+ */
+export async function retryUntilStill<T>(
+  paths: string[],
+  attempt: () => Promise<{ result: T; read: readonly Snapshot[]; changes: readonly { file: Snapshot; next: string }[] }>,
+): Promise<{ result: T; written: string[] }> {
+  const deadline = Date.now() + RETRY_BUDGET_MS;
+  for (;;) {
+    const { result, read, changes } = await attempt();
+    if (changes.length === 0) return { result, written: [] };
+    if (await commitChanges(paths, read, changes)) return { result, written: changes.map((c) => c.file.path) };
+    if (Date.now() > deadline) throw keptChanging(paths);
+  }
+}
+
 /**
  * Run `plan` against a fresh read of the files and write what it edited, as described above. `plan` must
  * only read the view and call the editors it gets from `edit(file)`. Files without edits are not touched.
@@ -256,53 +327,23 @@ export async function transact<T>(
   paths: string[],
   plan: (view: View, edit: (file: KubeFile) => FileEditor) => T,
 ): Promise<{ result: T; written: string[] }> {
-  // Keep trying until the files hold still between our read and our lock. Planning under the lock instead
-  // would hold it for a parse and an fsync: long enough to make kubectl runs fail.
-  const deadline = Date.now() + RETRY_BUDGET_MS;
-  for (;;) {
-    let prepared: Prepared[] = [];
-    try {
-      const { view, errors } = await readView(paths);
-      if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
-      const editors = new Map<string, FileEditor>();
-      const edit = (file: KubeFile): FileEditor => {
-        let e = editors.get(file.path);
-        if (!e) editors.set(file.path, (e = new FileEditor(file)));
-        return e;
-      };
-      const result = plan(view, edit);
-      const changes: { file: KubeFile; next: string }[] = [];
-      for (const e of editors.values()) {
-        if (!e.isChanged) continue;
-        const next = e.result();
-        const file = view.files.find((f) => f.path === e.file.path)!;
-        if (next !== file.text || !file.exists) changes.push({ file, next });
-      }
-      if (changes.length === 0) return { result, written: [] };
-      for (const c of changes) prepared.push(await prepare(c.file, c.next));
-      const { value: committed, heldMs } = await withLocks(paths, () => {
-        if (!unchangedSince(view, prepared)) return false;
-        commit(prepared);
-        return true;
-      });
-      if (!committed) {
-        writeStats.retries++;
-        if (Date.now() > deadline) {
-          throw new KubeconfigError(
-            `${displayPath(paths[0]!)} kept changing while PocketKube tried to write it (another program writes it continuously); nothing was written`,
-            paths[0]!,
-          );
-        }
-        continue;
-      }
-      writeStats.commits++;
-      writeStats.holdMs.push(heldMs);
-      if (writeStats.holdMs.length > 10000) writeStats.holdMs.shift();
-      await syncDirs(prepared);
-      prepared = [];
-      return { result, written: changes.map((c) => c.file.path) };
-    } finally {
-      for (const p of prepared) await discard(p);
+  return retryUntilStill(paths, async () => {
+    const { view, errors } = await readView(paths);
+    if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
+    const editors = new Map<string, FileEditor>();
+    const edit = (file: KubeFile): FileEditor => {
+      let e = editors.get(file.path);
+      if (!e) editors.set(file.path, (e = new FileEditor(file)));
+      return e;
+    };
+    const result = plan(view, edit);
+    const changes: { file: KubeFile; next: string }[] = [];
+    for (const e of editors.values()) {
+      if (!e.isChanged) continue;
+      const next = e.result();
+      const file = view.files.find((f) => f.path === e.file.path)!;
+      if (next !== file.text || !file.exists) changes.push({ file, next });
     }
-  }
+    return { result, read: view.files, changes };
+  });
 }
