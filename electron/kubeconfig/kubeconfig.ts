@@ -387,7 +387,11 @@ function noSuchContext(name: string, target: string, names: Iterable<string>): K
 export async function useContext(name: string, files?: string[]): Promise<{ file: string; previous?: string }> {
   const paths = resolveFiles(files);
   const fast = await useContextFast(name, paths);
-  if (fast) return fast;
+  if (fast) {
+    useContextStats.fast++;
+    return fast;
+  }
+  useContextStats.full++;
   const { result } = await transact(paths, (view, edit) => {
     const m = merge(view);
     if (!m.contexts.has(name)) throw noSuchContext(name, m.target.path, m.contexts.keys());
@@ -402,6 +406,9 @@ export async function useContext(name: string, files?: string[]): Promise<{ file
   });
   return result;
 }
+
+/** How often useContext took the fast path or needed the full reader (tests read it). */
+export const useContextStats = { fast: 0, full: 0 };
 
 interface FastFile extends Snapshot {
   js: Json;

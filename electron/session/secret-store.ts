@@ -13,35 +13,32 @@ export interface SecretStore {
   delete(key: string): Promise<void>;
 }
 
-/** A JSON file with mode 0600, written atomically; writes are serialized so a rotation is never lost. */
-export class FileSecretStore implements SecretStore {
-  readonly kind = 'file' as const;
+/**
+ * All secrets as one blob in one 0600 file, written atomically. Writes are serialized, so a rotated refresh
+ * token is never lost to a race between two updates. Subclasses say how the blob is encoded.
+ */
+export abstract class BlobSecretStore implements SecretStore {
+  abstract readonly kind: SecretStore['kind'];
   private cache?: Record<string, string>;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly file: string) {}
+  constructor(protected readonly file: string) {}
 
-  describe(): string {
-    return `file ${this.file} (mode 0600, readable only by you; the tray app uses the OS keychain instead)`;
-  }
+  abstract describe(): string;
+  protected abstract encode(all: Record<string, string>): string | Uint8Array;
+  /** Throws a message that never quotes the content: it holds secrets. */
+  protected abstract decode(blob: Buffer): Record<string, string>;
 
   private async load(): Promise<Record<string, string>> {
     if (this.cache) return this.cache;
-    let text: string;
+    let blob: Buffer;
     try {
-      text = await readFile(this.file, 'utf8');
+      blob = await readFile(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (this.cache = {});
       throw err;
     }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      this.cache = parsed as Record<string, string>;
-    } catch {
-      // Never echo the content: it holds secrets.
-      throw new Error(`${this.file} is not valid JSON; move it aside and sign in again`);
-    }
+    this.cache = this.decode(blob);
     return this.cache;
   }
 
@@ -62,15 +59,43 @@ export class FileSecretStore implements SecretStore {
     });
   }
 
-  private mutate(change: (all: Record<string, string>) => void): Promise<void> {
+  /** Everything at once, e.g. when secrets move from one store to another. */
+  importAll(entries: Record<string, string>): Promise<void> {
+    return this.mutate((all) => Object.assign(all, entries));
+  }
+
+  protected mutate(change: (all: Record<string, string>) => void): Promise<void> {
     const run = this.queue.then(async () => {
       const all = { ...(await this.load()) };
       change(all);
-      await writeFileAtomic(this.file, JSON.stringify(all, null, 2) + '\n', 0o600);
+      await writeFileAtomic(this.file, this.encode(all), 0o600);
       this.cache = all;
     });
     this.queue = run.catch(() => {});
     return run;
+  }
+}
+
+/** The headless agent's store: plain JSON in a file with mode 0600 (and `status` says so). */
+export class FileSecretStore extends BlobSecretStore {
+  readonly kind = 'file' as const;
+
+  describe(): string {
+    return `file ${this.file} (mode 0600, readable only by you; the tray app uses the OS keychain instead)`;
+  }
+
+  protected encode(all: Record<string, string>): string {
+    return JSON.stringify(all, null, 2) + '\n';
+  }
+
+  protected decode(blob: Buffer): Record<string, string> {
+    try {
+      const parsed: unknown = JSON.parse(blob.toString('utf8'));
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      return parsed as Record<string, string>;
+    } catch {
+      throw new Error(`${this.file} is not valid JSON; move it aside and sign in again`);
+    }
   }
 }
 
