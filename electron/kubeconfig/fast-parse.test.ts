@@ -92,6 +92,7 @@ function agree(text: string, label: string): 'fast' | 'fallback' {
   if (fast.currentContext) {
     for (const name of ['switched', 'team:prod/a', "it's", 'yes', 'a #b']) {
       const next = spliceCurrentContext(text, fast.currentContext, name);
+      if (name === 'switched') assert.ok(next !== undefined, `${label}: a plain name can always be spliced:\n${text}`);
       if (next === undefined) continue;
       const again = reference(next);
       assert.ok(again, `${label}: the spliced text does not read:\n${next}`);

@@ -281,6 +281,7 @@ export function spliceCurrentContext(text: string, span: ScalarSpan, name: strin
   const lineStart = text.lastIndexOf('\n', span.start - 1) + 1;
   let lineEnd = next.indexOf('\n', lineStart);
   if (lineEnd === -1) lineEnd = next.length;
+  else if (next.charCodeAt(lineEnd - 1) === 13) lineEnd--;
   const again = fastParse(next.slice(lineStart, lineEnd));
   if (!again || again.js['current-context'] !== name || Object.keys(again.js).length !== 1) return undefined;
   return next;

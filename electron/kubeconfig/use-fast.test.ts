@@ -138,7 +138,7 @@ describe('useContext, fast path', () => {
   });
 
   for (const [label, broken, pattern] of [
-    ['a YAML error', BLOCK.replace('users:\n', 'users:\n\t- name: tabbed\n'), /config line 19: this is not valid YAML/],
+    ['a YAML error', BLOCK.replace('users:\n', 'users:\n\t- name: tabbed\n'), /config line 21: this is not valid YAML/],
     ['a value kubectl refuses', BLOCK.replace('    server:', '    certificate-authority-data: not-base64!\n    server:'), /config line 5: clusters\[0\]\.cluster\.certificate-authority-data: expected base64 data/],
     ['a name used twice', BLOCK.replace('  name: two\n', '  name: one\n'), /config line \d+: context name "one" is used twice in this file \(also at line \d+\)/],
   ] as const) {
