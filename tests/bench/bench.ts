@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent } from '../../electron/agent/agent.js';
 import { ManualClock } from '../support/clock.js';
+import { benchUseContext } from './use-context.js';
 import { KUBECTL, launchChromium, REPO, run, Stack } from '../support/stack.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -127,6 +128,17 @@ async function concurrency(): Promise<void> {
   }
 }
 
+async function useContextSpeed(): Promise<void> {
+  const rounds = Number(process.env.BENCH_USE_ROUNDS ?? 9);
+  const r = await benchUseContext(rounds);
+  console.log(`\nswitching context in a kubeconfig of 5,000 contexts, ${rounds} rounds each, interleaved (medians)`);
+  console.log('| command | median ms | ratio to kubectl (target at most 1.0) |');
+  console.log('| --- | --- | --- |');
+  console.log(`| kubectl config use-context | ${r.kubectlMedianMs.toFixed(1)} | 1.00 |`);
+  console.log(`| pocketkube use | ${r.pocketkubeMedianMs.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
+}
+
 const only = process.argv[2];
 if (!only || only === 'credential') await credentialSpeed();
 if (!only || only === 'concurrency') await concurrency();
+if (!only || only === 'use') await useContextSpeed();
