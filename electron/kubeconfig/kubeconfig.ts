@@ -102,13 +102,13 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-function lineOfEntry(view: View, e: Entry): number | undefined {
+export function lineOfEntry(view: View, e: Entry): number | undefined {
   const seq = fileOf(view, e.file).lists[e.kind].seq;
   const node = seq?.items[e.index] as { range?: [number, number, number] } | undefined;
   return node?.range ? lineOf(fileOf(view, e.file).text, node.range[0]) : undefined;
 }
 
-function resolveFiles(files?: string[]): string[] {
+export function resolveFiles(files?: string[]): string[] {
   const list = files && files.length > 0 ? [...new Set(files.filter((f) => f !== ''))] : kubeconfigFiles();
   if (list.length === 0) throw new TypeError('no kubeconfig file given');
   return list;
@@ -151,7 +151,7 @@ export async function listContexts(
 
 // ---- adding ------------------------------------------------------------------------------------------
 
-function checkExec(exec: ExecSpec): void {
+export function checkExec(exec: ExecSpec): void {
   if (!exec || typeof exec.command !== 'string' || exec.command === '') throw new TypeError('exec.command is required');
   if (!path.posix.isAbsolute(exec.command) && !path.win32.isAbsolute(exec.command)) {
     // Apps started from a desktop launcher do not see the shell's PATH (Lens #534, #7520).
@@ -163,7 +163,7 @@ function checkExec(exec: ExecSpec): void {
   }
 }
 
-function execBody(exec: ExecSpec): Json {
+export function execBody(exec: ExecSpec): Json {
   const body: Json = { apiVersion: EXEC_API_VERSION, command: exec.command, args: [...exec.args] };
   if (exec.env) body['env'] = exec.env.map((e) => ({ name: e.name, value: e.value }));
   body['interactiveMode'] = 'Never';

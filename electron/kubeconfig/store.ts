@@ -319,31 +319,55 @@ export async function retryUntilStill<T>(
   }
 }
 
+export interface Plan<T> {
+  result: T;
+  /** Every file, as read. */
+  read: KubeFile[];
+  /** The files to replace and their new text (checked by FileEditor.result()). */
+  changes: { file: KubeFile; next: string }[];
+}
+
 /**
- * Run `plan` against a fresh read of the files and write what it edited, as described above. `plan` must
- * only read the view and call the editors it gets from `edit(file)`. Files without edits are not touched.
+ * One fresh read of the files and `plan` run against it, writing nothing: what transact would write now.
+ * `plan` must only read the view and call the editors it gets from `edit(file)`.
+ */
+export async function planEdits<T>(paths: string[], plan: (view: View, edit: (file: KubeFile) => FileEditor) => T): Promise<Plan<T>> {
+  const { view, errors } = await readView(paths);
+  if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
+  const editors = new Map<string, FileEditor>();
+  const edit = (file: KubeFile): FileEditor => {
+    let e = editors.get(file.path);
+    if (!e) editors.set(file.path, (e = new FileEditor(file)));
+    return e;
+  };
+  const result = plan(view, edit);
+  const changes: { file: KubeFile; next: string }[] = [];
+  for (const e of editors.values()) {
+    if (!e.isChanged) continue;
+    const next = e.result();
+    const file = view.files.find((f) => f.path === e.file.path)!;
+    if (next !== file.text || !file.exists) changes.push({ file, next });
+  }
+  return { result, read: view.files, changes };
+}
+
+/**
+ * Run `plan` against a fresh read of the files and write what it edited, as described above. Files
+ * without edits are not touched. `onPlan` sees the plan that was written (the last one, after retries).
  */
 export async function transact<T>(
   paths: string[],
   plan: (view: View, edit: (file: KubeFile) => FileEditor) => T,
+  onPlan?: (p: Plan<T>) => void,
 ): Promise<{ result: T; written: string[] }> {
   return retryUntilStill(paths, async () => {
-    const { view, errors } = await readView(paths);
-    if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
-    const editors = new Map<string, FileEditor>();
-    const edit = (file: KubeFile): FileEditor => {
-      let e = editors.get(file.path);
-      if (!e) editors.set(file.path, (e = new FileEditor(file)));
-      return e;
-    };
-    const result = plan(view, edit);
-    const changes: { file: KubeFile; next: string }[] = [];
-    for (const e of editors.values()) {
-      if (!e.isChanged) continue;
-      const next = e.result();
-      const file = view.files.find((f) => f.path === e.file.path)!;
-      if (next !== file.text || !file.exists) changes.push({ file, next });
-    }
-    return { result, read: view.files, changes };
+    const p = await planEdits(paths, plan);
+    onPlan?.(p);
+    return p;
   });
+}
+
+/** Where the backup of `file` goes: next to the file a symlink points to, as `<name>.pocketkube.bak`. */
+export async function backupPath(file: string): Promise<string> {
+  return (await resolveTarget(file)) + '.pocketkube.bak';
 }
