@@ -17,5 +17,12 @@ export {
   type ExecSpec,
   type RemoveContextResult,
 } from './kubeconfig.js';
+export {
+  importKubelogin,
+  type ImportKubeloginOptions,
+  type ImportKubeloginResult,
+  type KubeloginUser,
+  type ProviderToAdd,
+} from './kubelogin.js';
 export { lockTiming, type LockTiming } from './lock.js';
 export { writeHooks, writeStats, type CommitInfo, type WriteStats } from './store.js';
