@@ -7,7 +7,7 @@ import { PARSE_OPTIONS, type Json } from './parse.js';
  * plain or quoted scalars, `{}` and `[]`, comments; the way kubectl, talosctl and people write them.
  * It gives the same plain data as parse.ts's full reader (YAML 1.1 scalars, later duplicate keys win), or
  * `undefined` the moment a line is anything else (flow collections, anchors, tags, block or multi-line
- * scalars, escapes, tabs, control characters, directives, a second document, a BOM...): the caller then
+ * scalars, escapes, tabs, control characters, directives, a second document...): the caller then
  * reads the file with the full parser, which also words the errors. It never accepts text the full reader
  * would refuse; fast-parse.test.ts checks that against the corpus and thousands of mutated files.
  *
