@@ -50,6 +50,7 @@ Commands:
   cluster list [--json] | cluster remove CONTEXT
   contexts [--json]                       every context across KUBECONFIG, which are PocketKube's
   use CONTEXT                             switch current-context
+  import-kubelogin [--dry-run]            turn kubelogin users (kubectl oidc-login get-token) into PocketKube's
   talos patch [--provider P] [--machine-config FILE | --talos-version V] [--username-claim sub|email]
               [--username-prefix oidc:] [--groups-prefix oidc:] [--nodes CP1,CP2] [--out FILE]
                                           the Talos machine-config patch for the cluster's config shape
@@ -382,6 +383,48 @@ async function cmdContexts(args: string[]): Promise<void> {
   for (const c of res.contexts) out(`${c.current ? '*' : ' '} ${c.name}${c.ours ? '  (PocketKube)' : ''}\t${c.server ?? c.cluster}\t${c.file}`);
 }
 
+/** Turns kubelogin users (the seed guide's `kubectl oidc-login get-token …`) into PocketKube users. */
+async function cmdImportKubelogin(home: Home, client: AgentClient, args: string[]): Promise<void> {
+  const { values } = parse(args, { 'dry-run': { type: 'boolean' } });
+  const { importKubelogin } = await kubeconfig();
+  const registry = new ProviderRegistry(home.settingsFile);
+  const request = async (dryRun: boolean) =>
+    importKubelogin({ dryRun, exec: (provider) => helperExec(home, provider), providers: await registry.list() });
+  // Plan first: the providers must exist before any user is pointed at them.
+  const plan = await request(true);
+  for (const u of plan.found) {
+    if (u.skipped) err(`skipped user ${u.name} in ${u.file}${u.line ? ` line ${u.line}` : ''}: ${u.skipped}`);
+  }
+  const usable = plan.found.filter((u) => !u.skipped);
+  if (!usable.length) {
+    out(plan.found.length ? 'Nothing to import.' : 'No kubelogin users (kubectl oidc-login / kubelogin get-token) in your kubeconfig.');
+    return;
+  }
+  for (const u of usable) out(`user ${u.name} (${u.file}) -> provider ${u.provider}${u.newProvider ? ' (new)' : ''}`);
+  if (values['dry-run']) {
+    for (const p of plan.providersToAdd) out(`would add provider ${p.name}: ${p.issuer}, client ${p.clientId}${p.clientSecret ? ' (secret stored in PocketKube, not the kubeconfig)' : ''}`);
+    out(plan.diff);
+    return;
+  }
+  for (const p of plan.providersToAdd) {
+    const { clientSecret, ...rest } = p;
+    const provider = { ...rest, confidential: Boolean(clientSecret) };
+    try {
+      await client.request('POST', '/v1/providers', { ...provider, clientSecret });
+    } catch (e) {
+      if (!(e instanceof AgentNotRunningError)) throw e;
+      await ensureHome(home);
+      if (clientSecret) await new FileSecretStore(home.secretsFile).set(secretKeys.clientSecret(p.name), clientSecret);
+      await registry.upsert(provider);
+    }
+    out(`added provider ${p.name}: ${p.issuer}, client ${p.clientId}${clientSecret ? ' (secret stored)' : ''}`);
+  }
+  const done = await request(false);
+  out(`Rewrote ${usable.length} user(s) in ${done.changed.join(', ') || 'no file'}; backups: ${done.backups.join(', ') || 'none'}.`);
+  const names = [...new Set(usable.map((u) => u.provider).filter(Boolean))];
+  out(`Sign in once with ${names.map((n) => `\`pocketkube login ${n}\``).join(', ')}.`);
+}
+
 async function cmdUse(args: string[]): Promise<void> {
   const name = args[0];
   if (!name) throw new CliError('use needs a CONTEXT name; list them with `pocketkube contexts`.', 2);
@@ -427,6 +470,9 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'use':
         await cmdUse(args);
+        break;
+      case 'import-kubelogin':
+        await cmdImportKubelogin(home, client, args);
         break;
       case 'talos':
         await (await talos()).cmdTalos(home, args);
