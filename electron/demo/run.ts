@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKubeApiServer } from './kube-apiserver.js';
 import { startPocketId } from './pocket-id.js';
+import { seedGuideBinding, seedGuideOidcFlags } from './seed.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const HELPER = path.join(REPO, 'resources', 'bin', 'pocketkube');
@@ -52,20 +53,8 @@ async function main(): Promise<void> {
   });
   const api = await startKubeApiServer({
     stateDir: path.join(dir, 'apiserver'),
-    oidcIssuerUrl: pocketId.issuer,
-    oidcClientId: clientId,
-    oidcUsernameClaim: 'sub',
-    oidcUsernamePrefix: 'oidc:',
-    oidcGroupsClaim: 'groups',
-    oidcGroupsPrefix: 'oidc:',
-    oidcCaPem: pocketId.caPem,
-    clusterRoleBindings: [
-      {
-        metadata: { name: 'cluster-admins-from-pass-keys' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:kubernetes' }],
-      },
-    ],
+    ...seedGuideOidcFlags(pocketId.issuer, clientId, pocketId.caPem),
+    clusterRoleBindings: [seedGuideBinding],
   });
   const env = {
     ...process.env,

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../electron/demo/kube-apiserver.js';
 import { startPocketId, type PocketIdClient, type PocketIdHandle } from '../../electron/demo/pocket-id.js';
+import { seedGuideBinding, seedGuideOidcFlags } from '../../electron/demo/seed.js';
 import { resolveHome, type Home } from '../../electron/session/home.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -120,20 +121,8 @@ export class Stack {
     });
     this.api = await startKubeApiServer({
       stateDir: path.join(this.dir, 'apiserver'),
-      oidcIssuerUrl: this.pocketId.issuer,
-      oidcClientId: this.clientId,
-      oidcUsernameClaim: 'sub',
-      oidcUsernamePrefix: 'oidc:',
-      oidcGroupsClaim: 'groups',
-      oidcGroupsPrefix: 'oidc:',
-      oidcCaPem: this.pocketId.caPem,
-      clusterRoleBindings: this.options.seedBinding === false ? [] : [
-        {
-          metadata: { name: 'cluster-admins-from-pass-keys' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:kubernetes' }],
-        },
-      ],
+      ...seedGuideOidcFlags(this.pocketId.issuer, this.clientId, this.pocketId.caPem),
+      clusterRoleBindings: this.options.seedBinding === false ? [] : [seedGuideBinding],
     });
     this.home = resolveHome({ POCKETKUBE_HOME: path.join(this.dir, 'home') });
     this.kubeconfig = path.join(this.dir, 'kube', 'config');
