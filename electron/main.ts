@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, powerMonitor, shell } from 'electron';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Agent, AGENT_VERSION } from './agent/agent.js';
 import { installHelper } from './credential/install-helper.js';
@@ -28,17 +29,20 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(start);
 }
 
-async function secretStore(home: ReturnType<typeof resolveHome>, imported: boolean, markImported: () => void): Promise<SecretStore> {
+/**
+ * The keychain store, with anything the headless agent or the CLI left in the plain 0600 file moved in
+ * (overwriting: the file is newer, e.g. after taking over from a headless agent that kept refreshing).
+ * Called only when no other agent runs, so nobody is still rotating the token in that file.
+ */
+async function ownSecretStore(home: ReturnType<typeof resolveHome>): Promise<SecretStore> {
   const file = new FileSecretStore(home.secretsFile);
   if (!SafeStorageSecretStore.usable()) return file; // Linux without a keyring: said in status
   const keychain = new SafeStorageSecretStore(path.join(home.dir, 'secrets.keychain'));
-  if (!imported) {
-    // Move what the headless agent or the CLI stored in the plain file into the keychain, then empty the file.
-    const raw = await readFile(home.secretsFile, 'utf8').catch(() => '{}');
-    const entries = JSON.parse(raw) as Record<string, string>;
+  const raw = await readFile(home.secretsFile, 'utf8').catch(() => '{}');
+  const entries = JSON.parse(raw) as Record<string, string>;
+  if (Object.keys(entries).length) {
     await keychain.importAll(entries);
     for (const key of Object.keys(entries)) await file.delete(key);
-    markImported();
   }
   return keychain;
 }
@@ -56,11 +60,10 @@ async function start(): Promise<void> {
       cliBundle: path.join(ROOT, 'dist', 'cli', 'pocketkube-cli.mjs'),
     });
   }
-  const store = await secretStore(home, prefs.get('secretsImported'), () => prefs.set('secretsImported', true));
-
   let agent: Agent | undefined;
   let owner: AppState['owner'] = 'app';
   const startAgent = async () => {
+    const store = await ownSecretStore(home);
     agent = new Agent({ home, mode: 'tray', store, log: (level, message) => console[level === 'info' ? 'log' : level](message) });
     await agent.start();
     owner = 'app';
@@ -189,12 +192,15 @@ async function start(): Promise<void> {
         render();
         break;
       }
-      case 'take-over':
-        // Ask the headless agent to stop, wait for its socket to go, then own the sessions here.
+      case 'take-over': {
+        // Ask the headless agent to stop; it removes its socket only after its last refresh is stored and
+        // its pid file is gone. Then own the sessions here, with its secrets moved into the keychain.
         await toResult(() => controller.client.request('POST', '/v1/shutdown'));
-        for (let i = 0; i < 50 && (await probeSocket(home.socketPath)); i++) await new Promise((r) => setTimeout(r, 100));
-        await startAgent();
+        for (let i = 0; i < 300 && existsSync(home.socketPath); i++) await new Promise((r) => setTimeout(r, 100));
+        const res = await toResult(startAgent);
+        if (!res.ok) new Notification({ title: 'Could not take over the sessions', body: res.error.message }).show();
         break;
+      }
       case 'quit':
         quitting = true;
         app.quit();

@@ -97,6 +97,11 @@ test('a credential for an unknown provider is a 404 that says how to add it', as
   );
 });
 
+test('a path with broken percent-encoding is a 400, not an internal error', async () => {
+  await assert.rejects(client.request('GET', '/v1/providers/%E0'), (e: AgentError) => e.status === 400 && e.code === 'bad_request');
+  await stillServing();
+});
+
 test('a client secret in a URL is refused', async () => {
   await assert.rejects(client.request('GET', '/v1/credential?issuer=https://x&client_id=a&client_secret=s'), (e: AgentError) => e.status === 400 && e.code === 'secret_in_url');
 });

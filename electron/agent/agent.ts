@@ -101,10 +101,15 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopWatching?.();
-    await this.server?.close();
-    await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
+    const server = this.server;
     this.server = undefined;
+    await server?.close();
+    // A reload under way may still create sessions: let it finish, then stop them all.
+    await this.reloadQueue;
+    await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
+    // Only now may another agent start: the pid file and socket go last, after every refresh has landed.
     await this.releaseInstanceLock();
+    await server?.removeSocket();
   }
 
   /** One agent per home: a live one makes us refuse; a crashed one's pid file and socket are replaced. */

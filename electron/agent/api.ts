@@ -89,7 +89,12 @@ async function providerForKubeloginFlags(agent: Agent, body: Record<string, unkn
 export function createApi(agent: Agent) {
   return async function handle(req: ApiRequest): Promise<ApiResponse> {
     const { method, path, body } = req;
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new ApiError(400, 'bad_request', `the path ${path} is not valid percent-encoding`);
+    }
     if (parts[0] !== 'v1') throw new ApiError(404, 'not_found', `no such endpoint ${path}; this agent speaks /v1 (see GET /v1/status)`);
     const route = parts.slice(1);
     const allow = (...methods: string[]) => {

@@ -196,7 +196,12 @@ export class OidcClient {
       const res = await client.refreshTokenGrant(cfg, refreshToken, { scope: this.provider.scopes.join(' ') });
       return tokenSetFrom(res);
     } catch (err) {
-      throw describeOidcError(err, 'Refreshing the session', this.provider.issuer);
+      const e = describeOidcError(err, 'Refreshing the session', this.provider.issuer);
+      // Pocket ID answered, so the refresh token was consumed, but the answer was unusable (e.g. an ID token
+      // that fails its time checks on a wrong clock). Sending the old token again would revoke the session:
+      // this is final, never retried.
+      if (e.kind === 'config') throw new OidcError(e.message, 'rejected', e.code ?? 'unusable_answer', e.status);
+      throw e;
     }
   }
 

@@ -145,6 +145,8 @@ export class Session extends EventEmitter {
   private nextRefreshAt?: number;
   private signInNeededAnnounced = false;
   private stopped = false;
+  /** Bumped by every sign-in and sign-out: work started under an older generation must not touch state. */
+  private generation = 0;
 
   constructor(
     readonly provider: ProviderConfig,
@@ -174,6 +176,7 @@ export class Session extends EventEmitter {
       this.deps.store.get(secretKeys.refreshToken(this.name)),
       this.deps.store.get(secretKeys.idToken(this.name)),
     ]);
+    if (this.stopped) return; // replaced or stopped while reading: the new owner resumes instead
     if (!refreshToken) {
       this.changed();
       return;
@@ -235,6 +238,7 @@ export class Session extends EventEmitter {
 
   /** Exactly one refresh in flight per session: every caller shares it. */
   refresh(trigger: RefreshRecord['trigger']): Promise<void> {
+    if (this.stopped) return Promise.reject(new SessionError('busy', `PocketKube: the ${this.name} session is being restarted; try again.`, false));
     if (!this.refreshing) {
       this.refreshing = this.runRefresh(trigger).finally(() => {
         this.refreshing = undefined;
@@ -259,7 +263,7 @@ export class Session extends EventEmitter {
       if (e.kind === 'rejected') {
         this.lastRefresh = { at: this.isoNow(), trigger, result: 'signed-out', message: e.message };
         this.log('warn', `${this.name}: ${e.message} Signed out; sign in again.`);
-        await this.clear(`${e.message.replace(/\.$/, '')}; sign in again`);
+        await this.clear(e.message.replace(/^Refreshing the session failed: /, '').replace(/\.$/, ''));
         throw this.signedOutError();
       }
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'retrying', message: e.message };
@@ -275,14 +279,17 @@ export class Session extends EventEmitter {
 
   /** Stores the rotated refresh token durably first, then uses the new tokens. */
   private async adopt(next: TokenSet, trigger: RefreshRecord['trigger'] | 'sign-in'): Promise<void> {
+    const generation = this.generation;
     if (next.refreshToken) this.refreshToken = next.refreshToken;
     try {
       if (next.refreshToken) await this.deps.store.set(secretKeys.refreshToken(this.name), next.refreshToken);
+      if (generation !== this.generation) return; // signed out (or in again) while saving: leave it so
       await this.deps.store.set(secretKeys.idToken(this.name), next.idToken);
     } catch (err) {
       // Losing the rotated token would log the user out at the next restart; say so, keep serving.
       this.log('error', `${this.name}: could not save the session (${(err as Error).message}); it lasts until the agent stops.`);
     }
+    if (generation !== this.generation) return;
     this.tokens = next;
     this.signedOutReason = undefined;
     this.signInNeededAnnounced = false;
@@ -298,7 +305,8 @@ export class Session extends EventEmitter {
 
   private schedule(): void {
     if (!this.tokens) return;
-    this.scheduleAt(refreshDueAt(this.tokens, this.policy));
+    // A due time already past (a clock ahead of Pocket ID's) must not become a refresh loop.
+    this.scheduleAt(Math.max(refreshDueAt(this.tokens, this.policy), this.deps.clock.now() + BACKOFF_START_MS));
   }
 
   private scheduleAt(at: number): void {
@@ -393,7 +401,9 @@ export class Session extends EventEmitter {
     if (!tokens.refreshToken) {
       this.log('warn', `${this.name}: Pocket ID sent no refresh token; the session ends when the ID token expires.`);
     }
+    if (this.stopped) throw new SessionError('sign_in_failed', 'PocketKube restarted this session during the sign-in; sign in again.', true);
     // A sign-in replaces whatever session there was; a refresh still in flight for the old one is ignored.
+    this.generation++;
     this.refreshToken = undefined;
     await this.adopt(tokens, 'sign-in');
     this.log('info', `${this.name}: signed in as ${identityOf(tokens.claims).email ?? tokens.claims.sub}`);
@@ -411,6 +421,7 @@ export class Session extends EventEmitter {
   }
 
   private async clear(reason: string): Promise<void> {
+    this.generation++;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.nextRefreshAt = undefined;

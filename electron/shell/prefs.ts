@@ -7,15 +7,13 @@ export interface Prefs {
   /** The "still running in the tray" hint is shown once. */
   closeHintShown: boolean;
   window: { width: number; height: number; x?: number; y?: number };
-  /** Secrets were moved from the headless agent's file store into the keychain. */
-  secretsImported: boolean;
 }
 
 export function openPrefs(cwd: string): Store<Prefs> {
   return new Store<Prefs>({
     cwd,
     name: 'app-prefs',
-    projectVersion: '0.2.0',
+    projectVersion: '0.3.0',
     schema: {
       startAtLogin: { type: 'boolean', default: false },
       closeHintShown: { type: 'boolean', default: false },
@@ -24,12 +22,15 @@ export function openPrefs(cwd: string): Store<Prefs> {
         properties: { width: { type: 'number', minimum: 360 }, height: { type: 'number', minimum: 480 }, x: { type: 'number' }, y: { type: 'number' } },
         default: { width: 420, height: 640 },
       },
-      secretsImported: { type: 'boolean', default: false },
     },
     migrations: {
       // 0.1 kept a "hideOnClose" flag; closing now always keeps the app in the tray.
       '0.2.0': (store) => {
         (store as unknown as { delete(k: string): void }).delete('hideOnClose');
+      },
+      // 0.2 recorded a one-time secrets import; the import now runs whenever the app's own agent starts.
+      '0.3.0': (store) => {
+        (store as unknown as { delete(k: string): void }).delete('secretsImported');
       },
     },
   });

@@ -96,7 +96,9 @@ function send(res: http.ServerResponse, status: number, body: unknown, wantsText
 
 export interface SocketServer {
   path: string;
+  /** Stops serving; the socket file stays until removeSocket, so no one mistakes a stopping agent for none. */
   close(): Promise<void>;
+  removeSocket(): Promise<void>;
 }
 
 /**
@@ -159,8 +161,10 @@ export async function startSocketServer(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-        if (process.platform !== 'win32') unlink(socketPath).catch(() => {});
       }),
+    removeSocket: async () => {
+      if (process.platform !== 'win32') await unlink(socketPath).catch(() => {});
+    },
   };
 }
 

@@ -117,7 +117,7 @@ describe('sign-in through the browser, then kubectl through the written kubeconf
     // kubectl runs the helper twice per command; each run says the same one line.
     const ours = [...new Set(res.stderr.split('\n').filter((l) => l.includes('PocketKube')))];
     assert.equal(ours.length, 1, res.stderr);
-    assert.match(ours[0]!, /not signed in to pocket-id \(.*sign in again\)\. Run `pocketkube login pocket-id`/);
+    assert.match(ours[0]!, /not signed in to pocket-id \(Pocket ID ended the session \(the refresh token expired, was revoked or was reused\)\)\. Run `pocketkube login pocket-id`/);
   });
 
   test('without an agent, the helper says how to start one and exits non-zero', async () => {
