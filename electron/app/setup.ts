@@ -10,16 +10,8 @@ import type { Home } from '../session/home.js';
 import type { AgentClient } from '../socket/client.js';
 import { doctor, talosPatch, type DoctorCheck, type TalosPatch } from '../talos/index.js';
 
-export async function providerNamed(home: Home, name: string | undefined): Promise<ProviderConfig> {
-  const all = await new ProviderRegistry(home.settingsFile).list();
-  if (name) {
-    const p = all.find((x) => x.name === name);
-    if (!p) throw new UsageError(`No provider named ${name}; add it with \`pocketkube provider add\`.`);
-    return p;
-  }
-  if (all.length === 1) return all[0]!;
-  if (!all.length) throw new UsageError('No provider is configured; add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
-  throw new UsageError(`Several providers are configured (${all.map((p) => p.name).join(', ')}); name one.`);
+export function providerNamed(home: Home, name: string | undefined): Promise<ProviderConfig> {
+  return new ProviderRegistry(home.settingsFile).pick(name);
 }
 
 /** The patch for the cluster's shape, with the issuer exactly as Pocket ID's discovery states it. */

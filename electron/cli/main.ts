@@ -80,14 +80,9 @@ function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: st
 const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-async function pickProvider(home: Home, client: AgentClient | undefined, name: string | undefined): Promise<string> {
-  if (name) return name;
-  const providers = client
-    ? ((await client.request<AgentStatus>('GET', '/v1/status')).providers.map((p) => p.provider))
-    : (await new ProviderRegistry(home.settingsFile).list()).map((p) => p.name);
-  if (providers.length === 1) return providers[0]!;
-  if (!providers.length) throw new CliError('No provider is configured; add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
-  throw new CliError(`Several providers are configured (${providers.join(', ')}); name one.`, 2);
+/** A named provider is passed on as typed (the agent answers for unknown names); else the only one. */
+async function pickProvider(home: Home, name: string | undefined): Promise<string> {
+  return name ?? (await new ProviderRegistry(home.settingsFile).pick()).name;
 }
 
 async function agentStatus(client: AgentClient): Promise<AgentStatus | undefined> {
@@ -203,7 +198,7 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
 
 async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'no-browser': { type: 'boolean' }, device: { type: 'boolean' }, timeout: { type: 'string' } });
-  const name = await pickProvider(home, client, positionals[0]);
+  const name = await pickProvider(home, positionals[0]);
   const started = await client.request<{ method: string; url: string; userCode?: string }>('POST', `/v1/providers/${encodeURIComponent(name)}/login`, {
     device: values.device ? 'true' : undefined,
   });
@@ -231,14 +226,14 @@ async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promis
 
 async function cmdLogout(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const { positionals } = parse(args, {});
-  const name = await pickProvider(home, client, positionals[0]);
+  const name = await pickProvider(home, positionals[0]);
   await client.request('POST', `/v1/providers/${encodeURIComponent(name)}/logout`);
   err(`Signed out of ${name}.`);
 }
 
 async function cmdRefresh(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const { positionals } = parse(args, {});
-  const name = await pickProvider(home, client, positionals[0]);
+  const name = await pickProvider(home, positionals[0]);
   const res = await client.request<{ provider: SessionSnapshot }>('POST', `/v1/providers/${encodeURIComponent(name)}/refresh`);
   err(`Refreshed ${name}; ID token expires ${res.provider.idToken?.expiresIn ?? 'soon'}.`);
 }

@@ -92,6 +92,19 @@ export class ProviderRegistry {
     }));
   }
 
+  /** The provider named, or the only one there is; one sentence saying what to do otherwise. */
+  async pick(name?: string): Promise<ProviderConfig> {
+    const all = await this.list();
+    if (name) {
+      const p = all.find((x) => x.name === name);
+      if (!p) throw new UsageError(`No provider named ${name}; add it with \`pocketkube provider add\`.`);
+      return p;
+    }
+    if (all.length === 1) return all[0]!;
+    if (!all.length) throw new UsageError('No provider is configured; add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
+    throw new UsageError(`Several providers are configured (${all.map((p) => p.name).join(', ')}); name one.`);
+  }
+
   async get(name: string): Promise<ProviderConfig | undefined> {
     return (await this.list()).find((p) => p.name === name);
   }

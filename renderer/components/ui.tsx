@@ -1,6 +1,7 @@
 /** Small building blocks every view uses: notes, empty and loading states, copy buttons, badges. */
 import { useEffect, useId, type ReactNode } from 'react';
 import type { ApiFailure } from '../../electron/ipc/schema.js';
+import type { SessionSnapshot } from '../../electron/session/session.js';
 import { useAction } from '../api.js';
 import { redactText } from '../format.js';
 
@@ -171,6 +172,41 @@ export function Field({ label, hint, children }: { label: ReactNode; hint?: Reac
           {hint}
         </span>
       )}
+    </div>
+  );
+}
+
+/** The provider choice the Clusters form and the Setup guide both offer. */
+export function ProviderSelect({ label, value, providers, onChange }: { label: string; value: string | undefined; providers: SessionSnapshot[]; onChange: (name: string) => void }) {
+  return (
+    <label className="field">
+      <span className="field-label">{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        {providers.map((p) => (
+          <option key={p.provider} value={p.provider}>
+            {p.provider} ({p.issuer})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** A labelled "Choose … file" button with the chosen path beside it. */
+export function FilePickField({ label, button, chosen, onPick, children }: { label: string; button: string; chosen: string; onPick: () => void; children?: ReactNode }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <span className="field-label" id={id}>
+        {label}
+      </span>
+      <div className="row">
+        <button type="button" className="btn" aria-describedby={id} onClick={onPick}>
+          {button}
+        </button>
+        <span className="path">{chosen}</span>
+      </div>
+      {children}
     </div>
   );
 }

@@ -5,7 +5,7 @@ import type { ContextInfo } from '../../electron/kubeconfig/index.js';
 import type { SessionSnapshot } from '../../electron/session/session.js';
 import type { WhoAmI } from '../../electron/talos/index.js';
 import { useAction } from '../api.js';
-import { Badge, Chips, EmptyState, ErrorNote, Field, Note } from '../components/ui.js';
+import { Badge, Chips, EmptyState, ErrorNote, Field, FilePickField, Note, ProviderSelect } from '../components/ui.js';
 import { useShell } from '../shell.js';
 import { RelativeTime } from '../time.js';
 import { compareWhoami } from '../whoami.js';
@@ -309,16 +309,7 @@ function AddCluster({ contexts, providers, onDone }: { contexts: ContextInfo[]; 
   return (
     <form className="card form" aria-labelledby={formId} onSubmit={(e) => void submit(e)} noValidate>
       <h3 id={formId}>Add a cluster</h3>
-      <label className="field">
-        <span className="field-label">Sign in with</span>
-        <select value={provider} onChange={(e) => setProvider(e.target.value)}>
-          {providers.map((p) => (
-            <option key={p.provider} value={p.provider}>
-              {p.provider} ({p.issuer})
-            </option>
-          ))}
-        </select>
-      </label>
+      <ProviderSelect label="Sign in with" value={provider} providers={providers} onChange={setProvider} />
       <fieldset className="field">
         <legend className="field-label">Where the cluster is</legend>
         <label className="choice">
@@ -351,32 +342,13 @@ function AddCluster({ contexts, providers, onDone }: { contexts: ContextInfo[]; 
             <span className="field-label">API server URL</span>
             <input type="url" value={server} onChange={(e) => setServer(e.target.value)} placeholder="https://10.0.0.10:6443" required />
           </label>
-          <div className="field">
-            <span className="field-label" id={`${formId}-ca`}>
-              Cluster CA
-            </span>
-            <div className="row">
-              <button type="button" className="btn" aria-describedby={`${formId}-ca`} onClick={() => void pick('ca')}>
-                Choose CA file…
-              </button>
-              <span className="path">{caFile || 'none: the system’s trusted CAs'}</span>
-            </div>
-          </div>
+          <FilePickField label="Cluster CA" button="Choose CA file…" chosen={caFile || 'none: the system’s trusted CAs'} onPick={() => void pick('ca')} />
         </>
       )}
       {source === 'kubeconfig' && (
-        <div className="field">
-          <span className="field-label" id={`${formId}-kc`}>
-            Kubeconfig file
-          </span>
-          <div className="row">
-            <button type="button" className="btn" aria-describedby={`${formId}-kc`} onClick={() => void pick('kubeconfig')}>
-              Choose kubeconfig file…
-            </button>
-            <span className="path">{kubeconfig?.path ?? 'none chosen'}</span>
-          </div>
+        <FilePickField label="Kubeconfig file" button="Choose kubeconfig file…" chosen={kubeconfig?.path ?? 'none chosen'} onPick={() => void pick('kubeconfig')}>
           <span className="hint">Its first cluster is used (server and CA); its admin credentials are not copied.</span>
-        </div>
+        </FilePickField>
       )}
       <Field
         label={`Cluster name${source === 'server' ? '' : ' (optional)'}`}

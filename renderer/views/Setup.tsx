@@ -9,7 +9,7 @@ import type { SessionSnapshot } from '../../electron/session/session.js';
 import type { DoctorCheck, RbacBinding, TalosPatch } from '../../electron/talos/index.js';
 import { useAction } from '../api.js';
 import { ClaimsView } from '../components/identity.js';
-import { CheckMark, CodeBlock, CopyButton, ErrorNote, Field, Note } from '../components/ui.js';
+import { CheckMark, CodeBlock, CopyButton, ErrorNote, Field, Note, ProviderSelect } from '../components/ui.js';
 import { plural } from '../format.js';
 import { useShell } from '../shell.js';
 
@@ -77,16 +77,7 @@ export function SetupView({ state }: { state: AppState }) {
           {current.n}. {current.title}
         </h2>
         {providers.length > 1 && (
-          <label className="field">
-            <span className="field-label">Provider</span>
-            <select value={session?.provider} onChange={(e) => setProviderName(e.target.value)}>
-              {providers.map((p) => (
-                <option key={p.provider} value={p.provider}>
-                  {p.provider} ({p.issuer})
-                </option>
-              ))}
-            </select>
-          </label>
+          <ProviderSelect label="Provider" value={session?.provider} providers={providers} onChange={setProviderName} />
         )}
         <div hidden={step !== 1}>
           <ClientStep session={session} secretsWhere={state.status.agent.secrets.where} claims={claims} />
