@@ -7,7 +7,7 @@ export default defineConfig({
     emptyOutDir: true,
     minify: false,
     sourcemap: true,
-    lib: { entry: 'electron/shell/preload.ts', formats: ['cjs'], fileName: () => 'preload.cjs' },
+    lib: { entry: 'electron/desktop/preload.ts', formats: ['cjs'], fileName: () => 'preload.cjs' },
     rollupOptions: { external: ['electron'] },
   },
 });

@@ -1,6 +1,6 @@
 /** The window: four views behind a tablist, all fed by the one state the agent pushes. */
 import { useCallback, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import type { AppState } from '../electron/ipc/schema.js';
+import type { AppState } from '../electron/shared/ipc.js';
 import { ErrorNote, Loading } from './components/ui.js';
 import { DEFAULT_CHOICES, ShellContext, TABS, type SetupChoices, type TabId } from './shell.js';
 import { useAppState, type Connection } from './state.js';

@@ -1,9 +1,9 @@
 /**
- * The renderer's only way out: `window.pocketkube`, the preload's typed API (electron/ipc/schema.ts).
+ * The renderer's only way out: `window.pocketkube`, the preload's typed API (electron/shared/ipc.ts).
  * Calls answer `Result<T>`; a call that throws anyway (the IPC channel itself broke) becomes a failure too.
  */
 import { useCallback, useState } from 'react';
-import type { ApiFailure, PocketKubeApi, Result } from '../electron/ipc/schema.js';
+import type { ApiFailure, PocketKubeApi, Result } from '../electron/shared/ipc.js';
 
 declare global {
   interface Window {

@@ -3,7 +3,7 @@
  * Nothing here polls; a retry is a person pressing a button.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { ApiFailure, AppState } from '../electron/ipc/schema.js';
+import type { ApiFailure, AppState } from '../electron/shared/ipc.js';
 import { getApi, LOST_CONTACT } from './api.js';
 
 export type Connection =

@@ -4,7 +4,7 @@
  * while something shows a live time.
  */
 import { useSyncExternalStore } from 'react';
-import { relativeTime } from '../electron/session/expiry.js';
+import { relativeTime } from '../electron/shared/expiry.js';
 
 const listeners = new Set<() => void>();
 let timer: ReturnType<typeof setInterval> | undefined;

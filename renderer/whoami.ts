@@ -2,7 +2,7 @@
  * Puts what the cluster says you are (SelfSubjectReview) next to what your ID token says, so a prefix that
  * differs between the API server's config and the RBAC bindings stands out.
  */
-import type { WhoAmI } from '../electron/talos/index.js';
+import type { WhoAmI } from '../electron/shared/talos.js';
 
 export interface GroupRow {
   /** The group as the ID token carries it. */

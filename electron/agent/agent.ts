@@ -1,14 +1,16 @@
 import { open, readFile, unlink } from 'node:fs/promises';
-import { systemClock, type Clock } from '../session/clock.js';
-import type { ExpiryPolicy } from '../session/expiry.js';
-import { ensureHome, type Home } from '../session/home.js';
-import { ProviderRegistry, secretKeys, type ProviderConfig } from '../session/providers.js';
-import { FileSecretStore, type SecretStore } from '../session/secret-store.js';
-import { Session, type Logger, type SessionSnapshot } from '../session/session.js';
-import { kubeconfigFiles, listContexts } from '../kubeconfig/index.js';
-import { watchKubeconfigs } from '../kubeconfig/watch.js';
-import { probeSocket, startSocketServer, type SocketServer } from '../socket/server.js';
-import { createApi } from './api.js';
+import { systemClock, type Clock } from '../core/platform/clock.js';
+import type { ExpiryPolicy } from '../shared/expiry.js';
+import { ensureHome, type Home } from '../core/platform/home.js';
+import { ProviderRegistry, secretKeys, type ProviderConfig } from '../core/session/providers.js';
+import { FileSecretStore, type SecretStore } from '../core/session/secret-store.js';
+import { Session, type Logger, type SessionSnapshot } from '../core/session/session.js';
+import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
+import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
+import { probeSocket, startSocketServer, type SocketServer } from './server.js';
+import { createApi } from './routes.js';
+import type { AgentStatus } from '../shared/api.js';
+export type { AgentStatus };
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -26,25 +28,6 @@ export interface AgentOptions {
   onShutdownRequest?: () => void;
   /** How long a client may take to send a request before it is cut off. */
   socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
-}
-
-export interface AgentStatus {
-  apiVersion: 'pocketkube.dev/v1';
-  kind: 'Status';
-  agent: {
-    running: true;
-    pid: number;
-    version: string;
-    mode: 'headless' | 'tray';
-    startedAt: string;
-    socket: string;
-    secrets: { kind: SecretStore['kind']; where: string };
-  };
-  providers: SessionSnapshot[];
-  /** The kubeconfig files as kubectl reads them, and when one last changed under us. */
-  kubeconfig: { files: string[]; currentContext?: string; contexts: number; changedAt?: string; errors: string[] };
-  /** Recent agent log lines, newest last; they never hold a secret. */
-  recent: { at: string; level: 'info' | 'warn' | 'error'; message: string }[];
 }
 
 export class AgentAlreadyRunningError extends Error {

@@ -5,10 +5,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 // Only light modules load up front: each command imports what it needs, so `pocketkube use` does not pay
 // for openid-client or @kubernetes/client-node (hundreds of ms of start-up).
 import type { AgentStatus } from '../agent/agent.js';
-import { apiVersionFromExecInfo } from '../credential/exec-credential.js';
-import { helperExec } from '../credential/helper-path.js';
-import { KubeconfigError } from '../kubeconfig/errors.js';
-import { ensureHome, resolveHome, type Home } from '../session/home.js';
+import { apiVersionFromExecInfo } from '../core/credential/exec-credential.js';
+import { helperExec } from '../core/credential/helper-path.js';
+import { KubeconfigError } from '../core/kubeconfig/errors.js';
+import { ensureHome, resolveHome, type Home } from '../core/platform/home.js';
 import {
   DEFAULT_CALLBACK_PORT,
   DEFAULT_SCOPES,
@@ -19,15 +19,15 @@ import {
   validatePort,
   validateProviderName,
   type ProviderConfig,
-} from '../session/providers.js';
-import { FileSecretStore } from '../session/secret-store.js';
-import type { SessionSnapshot } from '../session/session.js';
-import { AgentClient, AgentError, AgentNotRunningError } from '../socket/client.js';
-import { formatProvider, formatStatus } from './format.js';
+} from '../core/session/providers.js';
+import { FileSecretStore } from '../core/session/secret-store.js';
+import type { SessionSnapshot } from '../core/session/session.js';
+import { AgentClient, AgentError, AgentNotRunningError } from '../client/agent-client.js';
+import { formatProvider, formatStatus } from './io.js';
 import { openBrowser } from './open-browser.js';
 
-const kubeconfig = () => import('../kubeconfig/index.js');
-const talos = () => import('./talos-commands.js');
+const kubeconfig = () => import('../core/kubeconfig/index.js');
+const talos = () => import('./commands/talos.js');
 
 /** Errors the talos commands throw, recognised without loading them. */
 const isTalosCliError = (e: unknown): e is Error & { exitCode: number } => (e as Error)?.name === 'TalosCliError';
@@ -316,7 +316,7 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
       const text = await readFile(file === '-' ? '/dev/stdin' : file, 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw new CliError(`cannot read ${file} (${e.code}); nothing was written.`);
       });
-      const { clusterFromKubeconfigText } = await import('../app/setup.js');
+      const { clusterFromKubeconfigText } = await import('../core/talos/setup.js');
       const c = clusterFromKubeconfigText(text, file === '-' ? 'the kubeconfig on stdin' : file);
       server = c.server;
       caData = c.caData;
@@ -347,7 +347,7 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean' } });
     const { contexts } = await (await kubeconfig()).listContexts();
-    const { suggestClusters } = await import('../app/setup.js');
+    const { suggestClusters } = await import('../core/talos/setup.js');
     const ours = contexts.filter((c) => c.ours);
     const candidates = suggestClusters(contexts);
     if (values.json) return out(JSON.stringify({ clusters: ours, canAdd: candidates }, null, 2));

@@ -1,7 +1,7 @@
 /** Who you are to your clusters: avatar, email badge, the ID token's countdown and its claims. */
 import { useId, useState } from 'react';
-import { DEFAULT_EXPIRY_POLICY, relativeTime } from '../../electron/session/expiry.js';
-import type { Identity } from '../../electron/session/session.js';
+import { DEFAULT_EXPIRY_POLICY, relativeTime } from '../../electron/shared/expiry.js';
+import type { Identity } from '../../electron/shared/api.js';
 import { CLAIM_MEANING, claimTime, clockFace, formatDateTime, initials, redact } from '../format.js';
 import { RelativeTime, useNow } from '../time.js';
 import { Segmented } from './ui.js';

@@ -1,7 +1,7 @@
 /** Small building blocks every view uses: notes, empty and loading states, copy buttons, badges. */
 import { useEffect, useId, type ReactNode } from 'react';
-import type { ApiFailure } from '../../electron/ipc/schema.js';
-import type { SessionSnapshot } from '../../electron/session/session.js';
+import type { ApiFailure } from '../../electron/shared/ipc.js';
+import type { SessionSnapshot } from '../../electron/shared/api.js';
 import { useAction } from '../api.js';
 import { redactText } from '../format.js';
 

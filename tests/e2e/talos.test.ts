@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parseAllDocuments } from 'yaml';
-import { startKubeApiServer } from '../../electron/demo/kube-apiserver.js';
+import { startKubeApiServer } from '../stand-ins/kube-apiserver.js';
 import { launchChromium, REPO, Stack } from '../support/stack.js';
 
 let browser: Browser;
@@ -47,7 +47,7 @@ describe('the Talos setup as checked commands, against a signed-in session', () 
 
   test('talos patch on a 1.14 machine config gives a KubeAuthenticationConfig that an API server accepts', async () => {
     const out = path.join(stack.dir, 'patch.yaml');
-    const res = await stack.cli(['talos', 'patch', '--machine-config', path.join(REPO, 'electron/talos/testdata/multidoc-controlplane.yaml'), '--out', out]);
+    const res = await stack.cli(['talos', 'patch', '--machine-config', path.join(REPO, 'tests/talos/testdata/multidoc-controlplane.yaml'), '--out', out]);
     assert.equal(res.code, 0, res.stderr);
     const doc = parseAllDocuments(await readFile(out, 'utf8')).map((d) => d.toJS()).find((d) => d.kind === 'KubeAuthenticationConfig');
     assert.ok(doc, 'a KubeAuthenticationConfig document');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { _electron, type Browser, type ElectronApplication } from 'playwright-core';
-import { electronBinary } from '../../electron/launch.js';
+import { electronBinary } from '../../electron/desktop/launch.js';
 import { launchChromium, REPO, Stack } from '../support/stack.js';
 
 const binary = electronBinary();
@@ -24,7 +24,7 @@ before(async () => {
   browser = await launchChromium();
   app = await _electron.launch({
     executablePath: binary,
-    args: [path.join(REPO, 'dist/electron/main.js'), '--no-sandbox'],
+    args: [path.join(REPO, 'dist/electron/desktop/main.js'), '--no-sandbox'],
     env: { ...process.env, ...stack.env, POCKETKUBE_E2E: '1', ELECTRON_ENABLE_LOGGING: '1' } as Record<string, string>,
   });
   // The app's own agent serves the socket: sign in through it as a user would.

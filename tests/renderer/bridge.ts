@@ -8,11 +8,10 @@
  * real `talosPatch` and `rbacBinding`; the rest is fixture data. Every call is recorded in `calls`.
  */
 import type { Page } from 'playwright-core';
-import { INVOKE_CHANNELS, toResult, type AppState, type ApiFailure, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/ipc/schema.js';
-import type { ContextInfo } from '../../electron/kubeconfig/index.js';
-import type { SessionSnapshot } from '../../electron/session/session.js';
-import { talosPatch } from '../../electron/talos/patch.js';
-import { rbacBinding } from '../../electron/talos/rbac.js';
+import { INVOKE_CHANNELS, toResult, type AppState, type ApiFailure, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
+import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
+import { talosPatch } from '../../electron/core/talos/patch.js';
+import { rbacBinding } from '../../electron/core/talos/rbac.js';
 import { doctorChecks, KUBECONFIG, NOW, WHOAMI } from './fixtures.js';
 
 export interface Call {

@@ -3,10 +3,9 @@
  * Pocket ID, with a homelab Talos cluster and a prod cluster whose API server uses another groups prefix.
  * Times are relative to NOW, which the page's clock is set to.
  */
-import type { AppState, LogEntry } from '../../electron/ipc/schema.js';
-import type { ContextInfo } from '../../electron/kubeconfig/index.js';
-import type { SessionSnapshot } from '../../electron/session/session.js';
-import type { DoctorCheck, WhoAmI } from '../../electron/talos/index.js';
+import type { AppState, LogEntry } from '../../electron/shared/ipc.js';
+import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
+import type { DoctorCheck, WhoAmI } from '../../electron/shared/talos.js';
 
 export const NOW = Date.parse('2026-11-28T17:40:00.000Z');
 export const ISSUER = 'https://id.example.com';

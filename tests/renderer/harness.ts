@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { FixtureBridge } from './bridge.js';
 import { NOW } from './fixtures.js';
-import type { AppState } from '../../electron/ipc/schema.js';
+import type { AppState } from '../../electron/shared/ipc.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';

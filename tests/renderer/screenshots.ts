@@ -11,7 +11,7 @@ import { appState } from './fixtures.js';
 import { openWindow, ROOT, startSuite } from './harness.js';
 
 const OUT = path.join(ROOT, 'tests', 'screenshots');
-const TESTDATA = path.join(ROOT, 'electron', 'talos', 'testdata');
+const TESTDATA = path.join(ROOT, 'tests', 'talos', 'testdata');
 
 interface Scene {
   name: string;

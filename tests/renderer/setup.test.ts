@@ -13,7 +13,7 @@ import { appState, CLIENT_ID, doctorChecks, ISSUER, signedIn, signedOut } from '
 import { open, ROOT, showTab, startSuite, type Suite } from './harness.js';
 
 const BOUNDED = { timeout: 60_000 };
-const TESTDATA = path.join(ROOT, 'electron', 'talos', 'testdata');
+const TESTDATA = path.join(ROOT, 'tests', 'talos', 'testdata');
 let suite: Suite;
 before(async () => {
   suite = await startSuite();

@@ -1,4 +1,4 @@
-import type { Clock } from '../../electron/session/clock.js';
+import type { Clock } from '../../electron/core/platform/clock.js';
 
 /**
  * A clock the test moves by hand: `now` is real time plus an offset, and timers fire only when `advance`

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { startKubeApiServer, type KubeApiServerHandle } from '../../electron/demo/kube-apiserver.js';
-import { startPocketId, type PocketIdClient, type PocketIdHandle } from '../../electron/demo/pocket-id.js';
-import { seedGuideBinding, seedGuideOidcFlags } from '../../electron/demo/seed.js';
-import { resolveHome, type Home } from '../../electron/session/home.js';
+import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver.js';
+import { startPocketId, type PocketIdClient, type PocketIdHandle } from '../stand-ins/pocket-id.js';
+import { seedGuideBinding, seedGuideOidcFlags } from '../stand-ins/seed.js';
+import { resolveHome, type Home } from '../../electron/core/platform/home.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const HELPER = path.join(REPO, 'resources', 'bin', 'pocketkube');

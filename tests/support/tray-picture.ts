@@ -5,8 +5,8 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppState } from '../../electron/ipc/schema.js';
-import { buildTrayMenu, tooltip, trayIconState, type MenuItemModel } from '../../electron/tray/menu.js';
+import type { AppState } from '../../electron/shared/ipc.js';
+import { buildTrayMenu, tooltip, trayIconState, type MenuItemModel } from '../../electron/desktop/tray-menu.js';
 import { launchChromium, REPO } from './stack.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');

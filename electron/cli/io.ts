@@ -1,0 +1,41 @@
+import type { AgentStatus } from '../agent/agent.js';
+import type { SessionSnapshot } from '../core/session/session.js';
+
+/** Human-readable `pocketkube status`: one block per provider, no secrets (there are none in the status). */
+export function formatStatus(status: AgentStatus | undefined, offline: { socket: string; providers: { name: string; issuer: string; clientId: string }[] }): string {
+  const lines: string[] = [];
+  if (!status) {
+    lines.push(`Agent: not running (socket ${offline.socket}). Start the PocketKube app or run \`pocketkube agent\`.`);
+    for (const p of offline.providers) lines.push(`${p.name}  ${p.issuer}  client ${p.clientId}`);
+    if (!offline.providers.length) lines.push('No providers yet: add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
+    return lines.join('\n');
+  }
+  const a = status.agent;
+  lines.push(`Agent: running (pid ${a.pid}, ${a.mode}, since ${a.startedAt}) on ${a.socket}`);
+  lines.push(`Secrets: ${a.secrets.where}`);
+  if (!status.providers.length) lines.push('No providers yet: add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
+  for (const p of status.providers) lines.push('', ...formatProvider(p));
+  return lines.join('\n');
+}
+
+export function formatProvider(p: SessionSnapshot): string[] {
+  const out = [`${p.provider}  ${p.issuer}  client ${p.clientId}${p.confidential ? ' (confidential)' : ' (public, PKCE)'}`];
+  if (p.state === 'signed-out') out.push(`  Signed out: ${p.signedOutReason ?? 'not signed in'}. Sign in with \`pocketkube login ${p.provider}\`.`);
+  if (p.signingIn) out.push(`  Sign-in under way: ${p.signingIn.url}${p.signingIn.userCode ? ` (code ${p.signingIn.userCode})` : ''}`);
+  const id = p.identity;
+  if (id) {
+    const who = [id.name, id.email ? `<${id.email}>` : undefined].filter(Boolean).join(' ') || id.sub;
+    const verified = id.email ? (id.emailVerified ? ' (email verified)' : ' (email NOT verified)') : '';
+    out.push(`  Signed in as ${who}${verified}`);
+    out.push(`  sub: ${id.sub}`);
+    out.push(`  Groups: ${id.groups.length ? id.groups.join(', ') : '(none: is the "groups" scope requested and are you in a group?)'}`);
+  }
+  if (p.idToken) {
+    out.push(`  ID token expires ${p.idToken.expiresIn} (${p.idToken.expiresAt})${p.nextRefreshAt ? `; next refresh at ${p.nextRefreshAt}` : ''}`);
+  }
+  if (p.lastRefresh) {
+    const r = p.lastRefresh;
+    out.push(`  Last refresh: ${r.at} ${r.result} (${r.trigger})${r.message ? `: ${r.message}` : ''}`);
+  }
+  return out;
+}

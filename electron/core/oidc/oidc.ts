@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import * as client from 'openid-client';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { ProviderConfig } from '../session/providers.js';
+
+/** What a successful code exchange, device grant or refresh gives the session. */
+export interface TokenSet {
+  idToken: string;
+  refreshToken?: string;
+  claims: IdClaims;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface IdClaims {
+  sub: string;
+  iss: string;
+  exp: number;
+  iat: number;
+  [claim: string]: unknown;
+}
+
+/**
+ * A failure talking to the provider, in words a user can act on. `kind` drives the session: 'rejected'
+ * (any 4xx: the provider said no, sign in again), 'network' (retry while the token is valid), 'config'.
+ * Messages never carry tokens, codes or secrets.
+ */
+export class OidcError extends Error {
+  override readonly name = 'OidcError';
+  constructor(
+    message: string,
+    readonly kind: 'rejected' | 'network' | 'config',
+    readonly code?: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+const FRIENDLY: Record<string, string> = {
+  access_denied:
+    'Pocket ID denied access: your account is not in a group allowed to use this client (an admin can allow your group on the OIDC client)',
+  invalid_state: 'Pocket ID rejected the sign-in request (invalid state); try signing in again',
+  invalid_grant: 'Pocket ID ended the session (the refresh token expired, was revoked or was reused)',
+  invalid_client: 'Pocket ID does not accept this client id or client secret; check them in the provider settings',
+  invalid_request: 'Pocket ID rejected the request as malformed',
+  invalid_scope: 'Pocket ID rejected a requested scope',
+  unauthorized_client: 'this client is not allowed to use this kind of sign-in at Pocket ID',
+  expired_token: 'the device code expired before the sign-in was approved',
+  login_required: 'Pocket ID needs you to sign in again',
+};
+
+export function describeOidcError(err: unknown, what: string, issuer: string): OidcError {
+  if (err instanceof OidcError) return err;
+  const e = err as { error?: unknown; error_description?: unknown; status?: unknown; cause?: unknown; code?: unknown; name?: string; message?: string };
+  // Errors returned by the provider as OAuth error codes (token endpoint JSON or redirect parameters).
+  if (typeof e?.error === 'string') {
+    const code = e.error;
+    const status = typeof e.status === 'number' ? e.status : undefined;
+    const desc = typeof e.error_description === 'string' ? e.error_description : undefined;
+    const base = FRIENDLY[code] ?? `Pocket ID answered "${code}"`;
+    const message = `${what} failed: ${base}${desc && !FRIENDLY[code] ? ` (${desc})` : ''}.`;
+    return new OidcError(message, status !== undefined && status >= 500 ? 'network' : 'rejected', code, status);
+  }
+  const response = e?.cause instanceof Response ? e.cause : undefined;
+  const status = typeof e?.status === 'number' ? e.status : response?.status;
+  if (status !== undefined) {
+    if (status >= 400 && status < 500) {
+      return new OidcError(`${what} failed: ${issuer} answered HTTP ${status}.`, 'rejected', undefined, status);
+    }
+    return new OidcError(`${what} failed: ${issuer} answered HTTP ${status}; will retry.`, 'network', undefined, status);
+  }
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e instanceof TypeError) {
+    const reason = (e as { cause?: { code?: string; message?: string } }).cause;
+    const detail = reason?.code ?? reason?.message ?? e.message ?? 'no answer';
+    return new OidcError(`${what} failed: cannot reach ${issuer} (${detail}).`, 'network');
+  }
+  if (e?.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || e?.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
+    return new OidcError(`${what} failed: ${e.message} (check the issuer URL and client id).`, 'config');
+  }
+  return new OidcError(`${what} failed: ${e?.message ?? String(err)}.`, 'config');
+}
+
+function tokenSetFrom(res: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): TokenSet {
+  const claims = res.claims() as IdClaims | undefined;
+  if (!res.id_token || !claims) throw new OidcError('Pocket ID returned no ID token; is the "openid" scope requested?', 'config');
+  return {
+    idToken: res.id_token,
+    refreshToken: res.refresh_token,
+    claims,
+    issuedAt: claims.iat * 1000,
+    expiresAt: claims.exp * 1000,
+  };
+}
+
+export interface AuthorizationRequest {
+  url: URL;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  redirectUri: string;
+}
+
+/** All OIDC steps for one provider, through openid-client. Discovery is done once and reused. */
+export class OidcClient {
+  private configuration?: Promise<client.Configuration>;
+  private codeRedirectUri?: string;
+
+  constructor(
+    readonly provider: ProviderConfig,
+    private readonly clientSecret: string | undefined,
+    private readonly timeoutMs = 15_000,
+  ) {}
+
+  config(): Promise<client.Configuration> {
+    if (!this.configuration) {
+      this.configuration = this.discover();
+      // A failed discovery (provider down) must not stick: the next call tries again.
+      this.configuration.catch(() => (this.configuration = undefined));
+    }
+    return this.configuration;
+  }
+
+  private async discover(): Promise<client.Configuration> {
+    const p = this.provider;
+    const url = new URL(p.issuer);
+    const options: client.DiscoveryRequestOptions = { timeout: this.timeoutMs / 1000 };
+    if (url.protocol === 'http:') options.execute = [client.allowInsecureRequests];
+    let dispatcher: Agent | undefined;
+    if (p.caFile) {
+      let ca: string;
+      try {
+        ca = await readFile(p.caFile, 'utf8');
+      } catch (err) {
+        throw new OidcError(`cannot read the CA file ${p.caFile} for ${p.name} (${(err as NodeJS.ErrnoException).code}); fix --ca-file`, 'config');
+      }
+      dispatcher = new Agent({ connect: { ca } });
+    }
+    options[client.customFetch] = ((input: string, init: RequestInit) => {
+      // openid-client derives redirect_uri from the callback URL, which turns the registered
+      // "http://localhost:8000" into "http://localhost:8000/"; Pocket ID compares exactly.
+      const body = init.body;
+      if (this.codeRedirectUri && body instanceof URLSearchParams && body.get('grant_type') === 'authorization_code') {
+        body.set('redirect_uri', this.codeRedirectUri);
+      }
+      return dispatcher ? undiciFetch(input, { ...init, dispatcher } as never) : fetch(input, init);
+    }) as never;
+    const auth = this.clientSecret ? client.ClientSecretBasic(this.clientSecret) : client.None();
+    try {
+      const cfg = await client.discovery(url, p.clientId, this.clientSecret ? { client_secret: this.clientSecret } : undefined, auth, options);
+      cfg.timeout = this.timeoutMs / 1000;
+      return cfg;
+    } catch (err) {
+      throw describeOidcError(err, `Discovery at ${p.issuer}/.well-known/openid-configuration`, p.issuer);
+    }
+  }
+
+  async authorizationRequest(redirectUri: string): Promise<AuthorizationRequest> {
+    const cfg = await this.config();
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(cfg, {
+      redirect_uri: redirectUri,
+      scope: this.provider.scopes.join(' '),
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    return { url, state, nonce, codeVerifier, redirectUri };
+  }
+
+  async exchangeCode(callbackUrl: URL, req: AuthorizationRequest): Promise<TokenSet> {
+    const cfg = await this.config();
+    this.codeRedirectUri = req.redirectUri;
+    try {
+      const res = await client.authorizationCodeGrant(cfg, callbackUrl, {
+        pkceCodeVerifier: req.codeVerifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+        idTokenExpected: true,
+      });
+      return tokenSetFrom(res);
+    } catch (err) {
+      throw describeOidcError(err, 'Sign-in', this.provider.issuer);
+    } finally {
+      this.codeRedirectUri = undefined;
+    }
+  }
+
+  async refresh(refreshToken: string): Promise<TokenSet> {
+    const cfg = await this.config();
+    try {
+      // Ask for the same scopes again: a refresh that drops them loses the groups claim.
+      const res = await client.refreshTokenGrant(cfg, refreshToken, { scope: this.provider.scopes.join(' ') });
+      return tokenSetFrom(res);
+    } catch (err) {
+      const e = describeOidcError(err, 'Refreshing the session', this.provider.issuer);
+      // Pocket ID answered, so the refresh token was consumed, but the answer was unusable (e.g. an ID token
+      // that fails its time checks on a wrong clock). Sending the old token again would revoke the session:
+      // this is final, never retried.
+      if (e.kind === 'config') throw new OidcError(e.message, 'rejected', e.code ?? 'unusable_answer', e.status);
+      throw e;
+    }
+  }
+
+  async startDevice(): Promise<client.DeviceAuthorizationResponse> {
+    const cfg = await this.config();
+    try {
+      return await client.initiateDeviceAuthorization(cfg, { scope: this.provider.scopes.join(' ') });
+    } catch (err) {
+      throw describeOidcError(err, 'Starting the device sign-in', this.provider.issuer);
+    }
+  }
+
+  async pollDevice(start: client.DeviceAuthorizationResponse, signal: AbortSignal): Promise<TokenSet> {
+    const cfg = await this.config();
+    try {
+      return tokenSetFrom(await client.pollDeviceAuthorizationGrant(cfg, start, undefined, { signal }));
+    } catch (err) {
+      throw describeOidcError(err, 'Device sign-in', this.provider.issuer);
+    }
+  }
+
+  async endSessionUrl(idTokenHint: string): Promise<URL | undefined> {
+    const cfg = await this.config();
+    if (!cfg.serverMetadata().end_session_endpoint) return undefined;
+    return client.buildEndSessionUrl(cfg, { id_token_hint: idTokenHint });
+  }
+
+  async endSession(idTokenHint: string): Promise<void> {
+    const url = await this.endSessionUrl(idTokenHint);
+    if (!url) return;
+    const cfg = await this.config();
+    const doFetch = (cfg as unknown as Record<symbol, typeof fetch>)[client.customFetch] ?? fetch;
+    // Pocket ID revokes the refresh session tied to the hint; the answer is a page we do not need.
+    const res = await doFetch(url.href, { redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
+    await res.body?.cancel();
+  }
+}

@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../platform/atomic-file.js';
+
+/** A provider is an issuer plus a client; each has one session. The client secret lives in the SecretStore. */
+export interface ProviderConfig {
+  name: string;
+  issuer: string;
+  clientId: string;
+  /** Whether a client secret is stored (confidential client); public clients use PKCE alone. */
+  confidential: boolean;
+  scopes: string[];
+  /** Loopback redirect port; the redirect URI is http://localhost:PORT exactly as the seed guide registers it. */
+  callbackPort: number;
+  /** Extra CA (PEM file) to trust for the issuer, for a Pocket ID behind a private CA. */
+  caFile?: string;
+}
+
+export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups'];
+export const DEFAULT_CALLBACK_PORT = 8000;
+const SETTINGS_VERSION = 1;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function validateProviderName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
+    throw new UsageError(
+      `provider name "${name}" is not allowed: use letters, digits, '.', '_' or '-' (it becomes a kubeconfig user name)`,
+    );
+  }
+  return name;
+}
+
+/** Issuers are compared exactly by the API server, so keep what the user typed but drop a bare trailing slash. */
+export function normalizeIssuer(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`issuer "${raw}" is not a URL: give the Pocket ID address, e.g. https://id.example.com`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError(`issuer "${raw}" must use https (Kubernetes only accepts https issuers)`);
+  }
+  if (url.search || url.hash) throw new UsageError(`issuer "${raw}" must not have a query or fragment`);
+  return raw.replace(/\/+$/, '');
+}
+
+export function validatePort(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new UsageError(`callback port ${value} is not a TCP port (1-65535)`);
+  }
+  return value;
+}
+
+interface SettingsFile {
+  version: number;
+  providers: ProviderConfig[];
+}
+
+/** settings.json in POCKETKUBE_HOME: the list of providers. Written atomically, mode 0600. */
+export class ProviderRegistry {
+  constructor(private readonly file: string) {}
+
+  async list(): Promise<ProviderConfig[]> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    let parsed: SettingsFile;
+    try {
+      parsed = JSON.parse(text) as SettingsFile;
+    } catch (err) {
+      throw new UsageError(`${this.file} is not valid JSON (${(err as Error).message}); fix or remove it`);
+    }
+    if (!parsed || !Array.isArray(parsed.providers)) {
+      throw new UsageError(`${this.file} has no "providers" list; fix or remove it`);
+    }
+    if (parsed.version > SETTINGS_VERSION) {
+      throw new UsageError(`${this.file} was written by a newer PocketKube (version ${parsed.version}); upgrade PocketKube`);
+    }
+    return parsed.providers.map((p) => ({
+      ...p,
+      scopes: p.scopes?.length ? p.scopes : DEFAULT_SCOPES,
+      callbackPort: p.callbackPort ?? DEFAULT_CALLBACK_PORT,
+      confidential: Boolean(p.confidential),
+    }));
+  }
+
+  /** The provider named, or the only one there is; one sentence saying what to do otherwise. */
+  async pick(name?: string): Promise<ProviderConfig> {
+    const all = await this.list();
+    if (name) {
+      const p = all.find((x) => x.name === name);
+      if (!p) throw new UsageError(`No provider named ${name}; add it with \`pocketkube provider add\`.`);
+      return p;
+    }
+    if (all.length === 1) return all[0]!;
+    if (!all.length) throw new UsageError('No provider is configured; add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
+    throw new UsageError(`Several providers are configured (${all.map((p) => p.name).join(', ')}); name one.`);
+  }
+
+  async get(name: string): Promise<ProviderConfig | undefined> {
+    return (await this.list()).find((p) => p.name === name);
+  }
+
+  async save(providers: ProviderConfig[]): Promise<void> {
+    const body: SettingsFile = { version: SETTINGS_VERSION, providers };
+    await writeFileAtomic(this.file, JSON.stringify(body, null, 2) + '\n', 0o600);
+  }
+
+  async upsert(provider: ProviderConfig): Promise<void> {
+    const all = (await this.list()).filter((p) => p.name !== provider.name);
+    all.push(provider);
+    await this.save(all);
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const all = await this.list();
+    const rest = all.filter((p) => p.name !== name);
+    if (rest.length === all.length) return false;
+    await this.save(rest);
+    return true;
+  }
+}
+
+export const secretKeys = {
+  clientSecret: (provider: string) => `provider/${provider}/client-secret`,
+  refreshToken: (provider: string) => `provider/${provider}/refresh-token`,
+  idToken: (provider: string) => `provider/${provider}/id-token`,
+};

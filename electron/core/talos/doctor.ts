@@ -1,0 +1,486 @@
+/**
+ * `pocketkube talos doctor`: one check per thing that makes kubectl fail with Pocket ID and Talos, each failure with
+ * a one-sentence fix. The pitfalls come from /work/shared/facts (issuer mismatch → silent 401, missing groups or a
+ * wrong prefix → 403, unverified email, clock skew with kube-apiserver's zero leeway on `exp`).
+ */
+import { readFile } from 'node:fs/promises';
+import * as https from 'node:https';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { describeKubeError, KubeRequestError, loadKubeconfig, whoamiWith, type LoadedKubeconfig, type WhoAmI } from './kube.js';
+import { DEFAULT_PREFIX } from './patch.js';
+import type { DoctorCheck } from '../../shared/talos.js';
+export type { DoctorCheck };
+
+export interface DoctorProvider {
+  name: string;
+  issuer: string;
+  clientId: string;
+  scopes: string[];
+  callbackPort: number;
+  caFile?: string;
+}
+
+export interface DoctorOptions {
+  provider: DoctorProvider;
+  /** Claims of the current ID token, when signed in. */
+  claims?: Record<string, unknown>;
+  context?: string;
+  kubeconfigFiles?: string[];
+  usernameClaim?: 'sub' | 'email';
+  /** Pocket ID group name the user should arrive with, e.g. `kubernetes`. */
+  expectedGroup?: string;
+  /** Default 'oidc:'. */
+  groupsPrefix?: string;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+  /** Per HTTP request. Default 10 s. */
+  timeoutMs?: number;
+  /** Warn above this clock difference. Default 30 s. */
+  maxSkewMs?: number;
+}
+
+const DEFAULT_MAX_SKEW_MS = 30_000;
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+interface Fetched {
+  status: number;
+  body: unknown;
+  /** Server's clock from the Date header minus ours at the response, in ms. */
+  skewMs?: number;
+}
+
+function errorCode(e: unknown): string {
+  const err = e as { cause?: { code?: string; message?: string }; code?: string; name?: string; message?: string };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timed out';
+  return err?.cause?.code ?? err?.code ?? err?.cause?.message ?? err?.message ?? String(e);
+}
+
+/** The first sentence of an error message, without its trailing period, for a detail line. */
+function reason(e: unknown): string {
+  return (e as Error).message.replace(/\.$/, '');
+}
+
+export async function doctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
+  const agents: Agent[] = [];
+  try {
+    return await runChecks(opts, agents);
+  } finally {
+    await Promise.all(agents.map((a) => a.close()));
+  }
+}
+
+async function runChecks(opts: DoctorOptions, agents: Agent[]): Promise<DoctorCheck[]> {
+  const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const maxSkewMs = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  const prefix = opts.groupsPrefix ?? DEFAULT_PREFIX;
+  const usernameClaim = opts.usernameClaim ?? 'sub';
+  const p = opts.provider;
+  const checks: DoctorCheck[] = [];
+  const relogin = `\`pocketkube login ${p.name}\``;
+
+  // --- The provider, as PocketKube (and kube-apiserver) reach it ------------------------------------------------
+  let dispatcher: Agent | undefined;
+  let caProblem: string | undefined;
+  if (p.caFile) {
+    try {
+      // Trust exactly what the session trusts: the provider's CA file.
+      dispatcher = new Agent({ connect: { ca: await readFile(p.caFile, 'utf8') } });
+      agents.push(dispatcher);
+    } catch (e) {
+      caProblem = `the CA file ${p.caFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? reason(e)})`;
+    }
+  }
+  const getJson = async (url: string): Promise<Fetched> => {
+    const started = now();
+    const res = await undiciFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), ...(dispatcher ? { dispatcher } : {}) });
+    const ended = now();
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* keep text */
+    }
+    const date = res.headers.get('date');
+    const serverMs = date ? Date.parse(date) : NaN;
+    // Date has whole seconds: compare with the middle of our request, +0.5 s for the truncation.
+    const skewMs = Number.isFinite(serverMs) ? serverMs + 500 - (started + ended) / 2 : undefined;
+    return { status: res.status, body, ...(skewMs !== undefined ? { skewMs } : {}) };
+  };
+
+  let discovery: Json | undefined;
+  let discoveredIssuer: string | undefined;
+  let skewMs: number | undefined;
+  const wellKnown = `${p.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  try {
+    if (caProblem) throw new Error(caProblem);
+    const r = await getJson(wellKnown);
+    skewMs = r.skewMs;
+    if (r.status !== 200 || !isRecord(r.body)) throw new Error(`HTTP ${r.status} from ${wellKnown}`);
+    discovery = r.body;
+    discoveredIssuer = typeof discovery.issuer === 'string' ? discovery.issuer : undefined;
+    if (discoveredIssuer === p.issuer) {
+      checks.push({ id: 'issuer', title: 'Issuer matches discovery', ok: true, detail: `${wellKnown} says issuer ${p.issuer}, exactly as configured.` });
+    } else {
+      const d = discoveredIssuer ?? '(none)';
+      const how =
+        discoveredIssuer === undefined
+          ? 'the discovery document has no issuer'
+          : discoveredIssuer.replace(/\/+$/, '') === p.issuer.replace(/\/+$/, '')
+            ? 'they differ only by a trailing slash'
+            : discoveredIssuer.toLowerCase() === p.issuer.toLowerCase()
+              ? 'they differ only in letter case'
+              : 'they are different URLs';
+      checks.push({
+        id: 'issuer',
+        title: 'Issuer matches discovery',
+        ok: false,
+        detail: `Provider ${p.name} is configured with issuer "${p.issuer}" but discovery says "${d}" (${how}); kube-apiserver compares the token's iss byte for byte and answers a bare 401 on any difference.`,
+        fix: `Use "${d}" exactly, in PocketKube (pocketkube provider remove ${p.name}, then provider add ${p.name} --issuer ${d} --client-id ${p.clientId}) and in the cluster's OIDC issuer (pocketkube talos patch).`,
+      });
+    }
+  } catch (e) {
+    checks.push({
+      id: 'issuer',
+      title: 'Issuer reachable',
+      ok: false,
+      detail: `Discovery at ${wellKnown} failed: ${errorCode(e)}.`,
+      fix: p.caFile || caProblem
+        ? `Check the issuer URL and that ${p.caFile} is the CA that signed Pocket ID's certificate.`
+        : 'Check the issuer URL (Pocket ID\'s APP_URL); for a Pocket ID behind a private CA give its CA with --ca-file.',
+    });
+  }
+
+  // --- Signing keys: kube-apiserver fetches jwks_uri (INTERNAL_APP_URL) and refuses EdDSA ------------------------------
+  const jwksUri = typeof discovery?.jwks_uri === 'string' ? discovery.jwks_uri : undefined;
+  if (!discovery) {
+    checks.push({ id: 'jwks', title: 'Signing keys', ok: 'skipped', detail: 'Skipped: discovery failed.' });
+  } else if (!jwksUri) {
+    checks.push({ id: 'jwks', title: 'Signing keys', ok: false, detail: 'The discovery document has no jwks_uri.', fix: 'Check that the issuer URL points at Pocket ID itself, not a page in front of it.' });
+  } else {
+    try {
+      const r = await getJson(jwksUri);
+      skewMs ??= r.skewMs;
+      const keys = isRecord(r.body) && Array.isArray(r.body.keys) ? (r.body.keys as unknown[]).filter(isRecord) : [];
+      if (r.status !== 200 || !keys.length) throw new Error(`HTTP ${r.status} with ${keys.length} key(s)`);
+      const eddsa = keys.filter((k) => k.kty === 'OKP' || k.alg === 'EdDSA');
+      if (eddsa.length === keys.length) {
+        checks.push({
+          id: 'jwks',
+          title: 'Signing keys',
+          ok: false,
+          detail: `${jwksUri} holds only EdDSA keys, and kube-apiserver accepts RS, ES and PS algorithms only.`,
+          fix: 'Rotate Pocket ID\'s signing key to RS256 (the default) or ES256 in its admin settings.',
+        });
+      } else {
+        const algs = [...new Set(keys.map((k) => String(k.alg ?? k.kty)))].join(', ');
+        checks.push({ id: 'jwks', title: 'Signing keys', ok: true, detail: `${jwksUri} serves ${keys.length} key(s) (${algs}); the API server must reach this URL too.` });
+      }
+    } catch (e) {
+      checks.push({
+        id: 'jwks',
+        title: 'Signing keys',
+        ok: false,
+        detail: `Fetching ${jwksUri} failed: ${errorCode(e)}.`,
+        fix: 'Make jwks_uri (Pocket ID\'s INTERNAL_APP_URL) reachable over https from the control-plane nodes and this machine.',
+      });
+    }
+  }
+
+  // --- Clock skew: kube-apiserver allows no leeway on exp ------------------------------------------------------------
+  if (skewMs === undefined) {
+    checks.push({ id: 'clock', title: 'Clock', ok: 'skipped', detail: 'Skipped: Pocket ID sent no Date header to compare with.' });
+  } else {
+    const s = Math.round(Math.abs(skewMs) / 1000);
+    const direction = skewMs > 0 ? 'behind' : 'ahead of';
+    if (Math.abs(skewMs) > maxSkewMs) {
+      checks.push({
+        id: 'clock',
+        title: 'Clock',
+        ok: false,
+        detail: `This machine's clock is about ${s} s ${direction} Pocket ID's; kube-apiserver has zero leeway on exp, so tokens can be refused as expired before PocketKube refreshes them.`,
+        fix: 'Turn on time synchronisation (NTP) on this machine, and check the Talos nodes\' time servers (machine.time).',
+      });
+    } else {
+      checks.push({ id: 'clock', title: 'Clock', ok: true, detail: `Within ${Math.max(1, s)} s of Pocket ID's clock.` });
+    }
+  }
+
+  // --- Callback URL: only Pocket ID's admin can see the registered list ----------------------------------------------
+  checks.push({
+    id: 'callback',
+    title: 'Callback URL',
+    ok: 'skipped',
+    detail: `Not checkable from here: Pocket ID client ${p.clientId} must list exactly http://localhost:${p.callbackPort} as a callback URL (localhost matches any port only when registered without one), or sign-in stops at "Invalid callback URL".`,
+  });
+
+  // --- Scopes and the current ID token ------------------------------------------------------------------------------
+  const hasGroupsScope = p.scopes.includes('groups');
+  const addScopeFix = (scope: string): string =>
+    `Add the ${scope} scope: pocketkube provider remove ${p.name}, then provider add ${p.name} --issuer ${p.issuer} --client-id ${p.clientId} ${[...new Set([...p.scopes, scope])].map((s) => `--scope ${s}`).join(' ')}; then ${relogin}.`;
+  const scopeFix = addScopeFix('groups');
+  checks.push(
+    hasGroupsScope
+      ? { id: 'scopes', title: 'Scopes', ok: true, detail: `Requested: ${p.scopes.join(' ')}.` }
+      : { id: 'scopes', title: 'Scopes', ok: false, detail: `Requested: ${p.scopes.join(' ') || '(none)'}; without "groups" Pocket ID leaves the groups claim out and RBAC on groups answers 403.`, fix: scopeFix },
+  );
+
+  const claims = opts.claims;
+  if (!claims) {
+    const why = `Skipped: not signed in to ${p.name} (sign in with ${relogin}).`;
+    checks.push({ id: 'token', title: 'ID token issuer and audience', ok: 'skipped', detail: why });
+    checks.push({ id: 'token-groups', title: 'ID token groups', ok: 'skipped', detail: why });
+  } else {
+    const aud = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
+    const problems: string[] = [];
+    if (claims.iss !== p.issuer) problems.push(`iss is ${JSON.stringify(claims.iss)}, not ${JSON.stringify(p.issuer)}`);
+    if (!aud.includes(p.clientId)) problems.push(`aud ${JSON.stringify(aud)} lacks ${p.clientId}`);
+    checks.push(
+      problems.length
+        ? { id: 'token', title: 'ID token issuer and audience', ok: false, detail: `The ID token's ${problems.join(' and ')}; kube-apiserver would refuse it (401).`, fix: `Make the issuer and client id match Pocket ID exactly, then ${relogin}.` }
+        : { id: 'token', title: 'ID token issuer and audience', ok: true, detail: `iss ${p.issuer}, aud includes ${p.clientId}.` },
+    );
+
+    const groups = claims.groups;
+    if (!Array.isArray(groups)) {
+      checks.push({
+        id: 'token-groups',
+        title: 'ID token groups',
+        ok: false,
+        detail: 'The ID token has no groups claim, so the API server sees no OIDC groups and group bindings answer 403.',
+        fix: hasGroupsScope ? `Put the user in a Pocket ID group that the client allows, then ${relogin}.` : scopeFix,
+      });
+    } else if (opts.expectedGroup && !groups.includes(opts.expectedGroup)) {
+      checks.push({
+        id: 'token-groups',
+        title: 'ID token groups',
+        ok: false,
+        detail: `The ID token's groups are [${groups.join(', ')}], without ${opts.expectedGroup}.`,
+        fix: `Add the user to the Pocket ID group named ${opts.expectedGroup} (its name, not display name), then \`pocketkube refresh ${p.name}\`.`,
+      });
+    } else if (!groups.length) {
+      checks.push({ id: 'token-groups', title: 'ID token groups', ok: false, detail: 'The ID token\'s groups claim is empty.', fix: `Add the user to a Pocket ID group, then \`pocketkube refresh ${p.name}\`.` });
+    } else {
+      checks.push({ id: 'token-groups', title: 'ID token groups', ok: true, detail: `groups: ${groups.join(', ')} (the API server sees ${groups.map((g) => `${prefix}${String(g)}`).join(', ')}).` });
+    }
+  }
+
+  if (usernameClaim !== 'email') {
+    checks.push({ id: 'email-verified', title: 'Email verified', ok: 'skipped', detail: 'Skipped: the username claim is sub, so email_verified does not matter.' });
+  } else if (!claims) {
+    checks.push({ id: 'email-verified', title: 'Email verified', ok: 'skipped', detail: `Skipped: not signed in to ${p.name}.` });
+  } else if (typeof claims.email !== 'string') {
+    checks.push({
+      id: 'email-verified',
+      title: 'Email verified',
+      ok: false,
+      detail: 'The username claim is email but the ID token has no email, so the API server refuses it (401).',
+      fix: p.scopes.includes('email') ? `Give the user an email address in Pocket ID, then ${relogin}.` : addScopeFix('email'),
+    });
+  } else if (claims.email_verified !== true) {
+    checks.push({
+      id: 'email-verified',
+      title: 'Email verified',
+      ok: false,
+      detail: `email_verified is ${JSON.stringify(claims.email_verified ?? null)} for ${claims.email}; with username claim email kube-apiserver refuses the token ("oidc: email not verified", 401), and Pocket ID defaults it to false.`,
+      fix: `Have a Pocket ID admin mark this user's email as verified and run \`pocketkube refresh ${p.name}\`, or use the sub username claim.`,
+    });
+  } else {
+    checks.push({ id: 'email-verified', title: 'Email verified', ok: true, detail: `email_verified is true for ${claims.email}.` });
+  }
+
+  // --- The cluster ----------------------------------------------------------------------------------------------------
+  let loaded: LoadedKubeconfig | undefined;
+  try {
+    loaded = loadKubeconfig({ kubeconfigFiles: opts.kubeconfigFiles, context: opts.context });
+  } catch (e) {
+    const skipWhy = `Skipped: ${reason(e)}.`;
+    if (opts.context) {
+      checks.push({ id: 'apiserver', title: 'API server reachable', ok: false, detail: reason(e), fix: 'Name an existing context (`pocketkube contexts` lists them).' });
+    } else {
+      checks.push({ id: 'apiserver', title: 'API server reachable', ok: 'skipped', detail: skipWhy });
+    }
+    for (const [id, title] of clusterCheckTitles) checks.push({ id, title, ok: 'skipped', detail: 'Skipped: no cluster context to check.' });
+    return checks;
+  }
+
+  const reach = await apiServerVersion(loaded, timeoutMs);
+  checks.push(reach);
+
+  // Earlier failures that each make kube-apiserver answer 401 on their own.
+  const causesOf401 = checks.filter((c) => ['issuer', 'jwks', 'clock', 'token', 'email-verified'].includes(c.id) && c.ok === false).map((c) => c.title);
+  let who: WhoAmI | undefined;
+  let whoErr: KubeRequestError | undefined;
+  if (reach.ok === false) {
+    for (const [id, title] of clusterCheckTitles) checks.push({ id, title, ok: 'skipped', detail: 'Skipped: the API server is not reachable.' });
+    return checks;
+  }
+  try {
+    who = await whoamiWith(loaded);
+    checks.push({ id: 'whoami', title: 'API server accepts the token', ok: true, detail: `Context ${loaded.context} is ${who.username}, groups ${who.groups.join(', ') || '(none)'}.` });
+  } catch (e) {
+    whoErr = e instanceof KubeRequestError ? e : describeKubeError(e, loaded, 'say who you are (SelfSubjectReview)');
+    if (whoErr.kind === 'unauthorized') {
+      checks.push({
+        id: 'whoami',
+        title: 'API server accepts the token',
+        ok: false,
+        detail: `401 Unauthorized: the API server could not verify context ${loaded.context}'s token, which is an authentication problem (issuer, audience, CA, clock), not RBAC.`,
+        fix: causesOf401.length
+          ? `Fix the failures above first (${causesOf401.join('; ')}): each of them alone makes the API server answer 401.`
+          : `Make the cluster's OIDC issuer exactly ${discoveredIssuer ?? p.issuer} and client id ${p.clientId}, let kube-apiserver trust Pocket ID's CA and reach its JWKS, and keep clocks in sync (the API server's log names the reason).`,
+      });
+    } else {
+      checks.push({ id: 'whoami', title: 'API server accepts the token', ok: false, detail: whatOf(whoErr.message), fix: fixOf(whoErr.message) });
+    }
+  }
+
+  // Groups as the API server sees them.
+  const wanted = opts.expectedGroup ? `${prefix}${opts.expectedGroup}` : undefined;
+  let notInGroup = false;
+  if (!who) {
+    checks.push({ id: 'group', title: 'Group seen by the API server', ok: 'skipped', detail: 'Skipped: the API server did not say who the token is.' });
+  } else if (!wanted) {
+    checks.push({ id: 'group', title: 'Group seen by the API server', ok: 'skipped', detail: 'Skipped: no expected group given (pass the Pocket ID group that RBAC binds).' });
+  } else if (who.groups.includes(wanted)) {
+    checks.push({ id: 'group', title: 'Group seen by the API server', ok: true, detail: `${who.username} is in ${wanted}.` });
+  } else {
+    notInGroup = true;
+    const bare = opts.expectedGroup!;
+    const otherPrefix = who.groups.find((g) => g !== bare && g.endsWith(bare) && g.length > bare.length);
+    const fix = who.groups.includes(bare)
+      ? `The cluster adds no groups prefix: set oidc-groups-prefix / claimMappings.groups.prefix to "${prefix}" (pocketkube talos patch), or bind the group without it.`
+      : otherPrefix
+        ? `The cluster's groups prefix is "${otherPrefix.slice(0, -bare.length)}", not "${prefix}": bind ${otherPrefix}, or patch the cluster with prefix "${prefix}".`
+        : `Add the user to the Pocket ID group named ${bare} and run \`pocketkube refresh ${p.name}\` (groups are read again at refresh).`;
+    checks.push({ id: 'group', title: 'Group seen by the API server', ok: false, detail: `${who.username} is in ${who.groups.join(', ') || 'no groups'}, not ${wanted}.`, fix });
+  }
+
+  // RBAC: authenticated but not allowed is a 403, a missing binding rather than a token problem.
+  if (!who) {
+    checks.push({
+      id: 'rbac',
+      title: 'RBAC allows access',
+      ok: 'skipped',
+      detail: whoErr?.kind === 'unauthorized' ? 'Skipped: with a 401 the request never reaches RBAC.' : 'Skipped: the API server did not accept the credentials.',
+    });
+    return checks;
+  }
+  try {
+    const api = loaded.kc.makeApiClient(CoreV1Api);
+    await api.listNamespace({ limit: 1 });
+    checks.push({ id: 'rbac', title: 'RBAC allows access', ok: true, detail: `${who.username} may list namespaces.` });
+  } catch (e) {
+    const err = describeKubeError(e, loaded, 'list namespaces');
+    if (err.kind === 'forbidden') {
+      checks.push({
+        id: 'rbac',
+        title: 'RBAC allows access',
+        ok: false,
+        detail: `403 Forbidden: the token was accepted (${who.username}) but no RBAC binding lets it list namespaces, which is an authorization problem, not the token.`,
+        fix: notInGroup
+          ? `The user is not in ${wanted} (see above): add them to that Pocket ID group, or from an admin context bind a group they are in with \`pocketkube talos rbac --group G --apply --context admin@NAME\`.`
+          : opts.expectedGroup
+            ? `From an admin context run \`pocketkube talos rbac --group ${opts.expectedGroup} --apply --context admin@NAME\`, which binds ${wanted}.`
+            : `From an admin context run \`pocketkube talos rbac --group G --apply --context admin@NAME\`, G being the Pocket ID group's name (the subject becomes ${prefix}G).`,
+      });
+    } else {
+      checks.push({ id: 'rbac', title: 'RBAC allows access', ok: false, detail: whatOf(err.message), fix: fixOf(err.message) });
+    }
+  }
+  return checks;
+}
+
+const clusterCheckTitles: Array<[string, string]> = [
+  ['whoami', 'API server accepts the token'],
+  ['group', 'Group seen by the API server'],
+  ['rbac', 'RBAC allows access'],
+];
+
+/** The "what (why)" half of one of our error messages. */
+function whatOf(message: string): string {
+  const i = message.indexOf('): ');
+  return i >= 0 ? `${message.slice(0, i + 1)}.` : message;
+}
+
+/** Our error messages are "what (why): fix."; the fix is what follows the first ": " after the closing parenthesis. */
+function fixOf(message: string): string {
+  const i = message.indexOf('): ');
+  const rest = i >= 0 ? message.slice(i + 3) : message;
+  return rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
+/** GET /version with the cluster's TLS settings and no credentials: any HTTP answer means reachable. */
+async function apiServerVersion(loaded: LoadedKubeconfig, timeoutMs: number): Promise<DoctorCheck> {
+  const c = loaded.cluster;
+  const title = 'API server reachable';
+  let ca: string | undefined;
+  try {
+    ca = c.caData ? Buffer.from(c.caData, 'base64').toString('utf8') : c.caFile ? await readFile(c.caFile, 'utf8') : undefined;
+  } catch (e) {
+    return { id: 'apiserver', title, ok: false, detail: `The cluster CA file ${c.caFile} cannot be read (${(e as NodeJS.ErrnoException).code}).`, fix: `Fix certificate-authority of cluster ${c.name} in the kubeconfig.` };
+  }
+  try {
+    const { status, text } = await httpsGet(`${c.server}/version`, { ...(ca ? { ca } : {}), rejectUnauthorized: !c.skipTLSVerify, ...(c.tlsServerName ? { servername: c.tlsServerName } : {}) }, timeoutMs);
+    if (status === 200) {
+      let version = '';
+      try {
+        const v = JSON.parse(text) as { gitVersion?: string };
+        version = v.gitVersion ? `Kubernetes ${v.gitVersion} ` : '';
+      } catch {
+        /* not JSON */
+      }
+      return { id: 'apiserver', title, ok: true, detail: `${version}answers at ${c.server} (context ${loaded.context}).` };
+    }
+    if (status === 401 || status === 403) {
+      return { id: 'apiserver', title, ok: true, detail: `Answers at ${c.server} (HTTP ${status} to an anonymous /version; Talos 1.14 allows anonymous requests on health paths only).` };
+    }
+    return { id: 'apiserver', title, ok: false, detail: `${c.server}/version answered HTTP ${status}.`, fix: 'Check that the kubeconfig\'s server is the Kubernetes API endpoint (port 6443), not the Talos API (50000).' };
+  } catch (e) {
+    const code = errorCode(e);
+    const tls = /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(code);
+    return {
+      id: 'apiserver',
+      title,
+      ok: false,
+      detail: `${c.server} cannot be reached from context ${loaded.context}: ${code}.`,
+      fix: tls
+        ? `Set the kubeconfig's certificate-authority-data for cluster ${c.name} to the cluster CA (\`talosctl kubeconfig\` writes it).`
+        : 'Check the server address (cluster.controlPlane.endpoint / KubeClusterConfig endpoint) and that the control plane is up.',
+    };
+  }
+}
+
+/** node:https rather than fetch: fetch refuses some ports outright, and an API server may listen on any. */
+function httpsGet(url: string, tls: https.RequestOptions, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ...tls, agent: false, timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (text.length < 64 * 1024) text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+  });
+}
+
+/** Text for the CLI: one line per check, the fix indented below a failure. */
+export function formatChecks(checks: DoctorCheck[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    const mark = c.ok === true ? '✔' : c.ok === false ? '✖' : '–';
+    lines.push(`${mark} ${c.title}: ${c.detail}`);
+    if (c.ok === false && c.fix) lines.push(`    fix: ${c.fix}`);
+  }
+  const failed = checks.filter((c) => c.ok === false).length;
+  lines.push(failed ? `${failed} problem${failed === 1 ? '' : 's'} found.` : 'No problems found.');
+  return lines.join('\n');
+}

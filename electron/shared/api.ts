@@ -1,0 +1,81 @@
+/**
+ * The agent's API as data: what `/v1/...` answers and what the window is pushed. Types only, no behaviour;
+ * the engine, the typed client, the CLI, the tray and the renderer all name these, so they live here, where
+ * the renderer may import them.
+ */
+import type { ExpiryState } from './expiry.js';
+
+/** Where an agent keeps refresh tokens: a 0600 file (headless), the OS keychain (tray), or memory (tests). */
+export type SecretStoreKind = 'file' | 'os-keychain' | 'memory';
+
+export interface Identity {
+  sub: string;
+  name?: string;
+  preferredUsername?: string;
+  email?: string;
+  emailVerified?: boolean;
+  groups: string[];
+  picture?: string;
+}
+
+export interface RefreshRecord {
+  at: string;
+  trigger: 'background' | 'on-demand' | 'manual' | 'resume';
+  result: 'ok' | 'retrying' | 'signed-out';
+  message?: string;
+}
+
+/** Everything about a session that may leave the agent: claims and times, never a token. */
+export interface SessionSnapshot {
+  provider: string;
+  issuer: string;
+  clientId: string;
+  confidential: boolean;
+  scopes: string[];
+  redirectUri: string;
+  state: 'signed-out' | 'signed-in';
+  signedOutReason?: string;
+  signingIn?: { method: 'browser' | 'device'; url: string; userCode?: string; expiresAt?: string };
+  identity?: Identity;
+  claims?: Record<string, unknown>;
+  idToken?: {
+    issuedAt: string;
+    expiresAt: string;
+    credentialExpiresAt: string;
+    state: ExpiryState;
+    secondsLeft: number;
+    expiresIn: string;
+  };
+  nextRefreshAt?: string;
+  lastRefresh?: RefreshRecord;
+}
+
+export interface AgentStatus {
+  apiVersion: 'pocketkube.dev/v1';
+  kind: 'Status';
+  agent: {
+    running: true;
+    pid: number;
+    version: string;
+    mode: 'headless' | 'tray';
+    startedAt: string;
+    socket: string;
+    secrets: { kind: SecretStoreKind; where: string };
+  };
+  providers: SessionSnapshot[];
+  /** The kubeconfig files as kubectl reads them, and when one last changed under us. */
+  kubeconfig: { files: string[]; currentContext?: string; contexts: number; changedAt?: string; errors: string[] };
+  /** Recent agent log lines, newest last; they never hold a secret. */
+  recent: { at: string; level: 'info' | 'warn' | 'error'; message: string }[];
+}
+
+export interface ContextInfo {
+  name: string;
+  cluster: string;
+  user: string;
+  namespace?: string;
+  file: string;
+  current: boolean;
+  ours: boolean;
+  server?: string;
+}

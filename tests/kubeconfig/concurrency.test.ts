@@ -1,0 +1,218 @@
+/**
+ * PocketKube's writes interleaved with 200 `kubectl config set-context` runs against the same two files.
+ * kubectl does not wait for a lock (it fails at once) and reads the files before locking them, so it can
+ * fail on, or overwrite, a write that lands at the wrong moment. This measures how often, side by side
+ * with kubectl racing only itself, and checks the part that is ours to guarantee: a PocketKube write
+ * never loses anything kubectl wrote, and our lock is held for about a millisecond.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { addContext, listContexts, removeContext, writeHooks, writeStats } from '../../electron/core/kubeconfig/index.js';
+import { parseKubeconfig } from '../../electron/core/kubeconfig/parse.js';
+import { CA_DATA, EXEC, kubectl, kubectlAvailable, kubectlContextNames, tempDir } from '../support/kubeconfig.js';
+
+const KUBECTL_RUNS = 200;
+const LOCK_FAILURE = /\.lock: file exists/;
+
+// A realistic first file: a few clusters carrying CA certificates (sizes matter: kubectl rewrites in place).
+const CA = 'QUJD'.repeat(300);
+const FILE_A = `# first file
+apiVersion: v1
+kind: Config
+clusters:
+${Array.from({ length: 10 }, (_, i) => `- name: team${i}\n  cluster:\n    server: https://team${i}.example:6443\n    certificate-authority-data: ${CA}\n`).join('')}- name: c
+  cluster: {server: "https://c:6443"}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: base
+  context: {cluster: c, user: u}
+current-context: base
+`;
+const FILE_B = `apiVersion: v1
+kind: Config
+contexts:
+- name: other
+  context: {cluster: c, user: u}
+`;
+
+interface KubectlOutcome {
+  succeeded: string[];
+  lockFailures: number;
+  otherFailures: string[];
+}
+
+/** Run `count` set-context commands, `parallel` at a time; a run that hits a lock is retried (up to 20 times). */
+async function kubectlRuns(files: string[], count: number, parallel: number, prefix: string, afterEach?: () => void): Promise<KubectlOutcome> {
+  const out: KubectlOutcome = { succeeded: [], lockFailures: 0, otherFailures: [] };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const name = `${prefix}${i}`;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const r = await kubectl(files, 'config', 'set-context', name, `--cluster=c`, '--user=u', `--namespace=ns${i}`);
+        if (r.code === 0) {
+          out.succeeded.push(name);
+          break;
+        }
+        if (LOCK_FAILURE.test(r.stderr)) out.lockFailures++;
+        else {
+          out.otherFailures.push(r.stderr.trim());
+          break;
+        }
+      }
+      afterEach?.();
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
+}
+
+interface OurOutcome {
+  ops: number;
+  expected: Set<string>;
+  removed: Set<string>;
+  errors: string[];
+}
+
+/**
+ * Our side: one operation each time a kubectl run finishes (never two at once): add a context, switch to
+ * every fourth, remove every third one added two steps earlier.
+ */
+function ourWriter(files: string[]): { kick: () => void; drain: () => Promise<OurOutcome> } {
+  const out: OurOutcome = { ops: 0, expected: new Set(), removed: new Set(), errors: [] };
+  let running: Promise<void> | undefined;
+  let j = 0;
+  const step = async (): Promise<void> => {
+    const n = j++;
+    try {
+      await addContext({ files, name: `pk${n}`, provider: 'pocket-id', server: `https://pk${n}.example:6443`, caData: CA_DATA, exec: EXEC, use: n % 4 === 0 });
+      out.expected.add(`pocket-id@pk${n}`);
+      if (n % 3 === 2) {
+        await removeContext(`pocket-id@pk${n - 2}`, files);
+        out.expected.delete(`pocket-id@pk${n - 2}`);
+        out.removed.add(`pocket-id@pk${n - 2}`);
+      }
+      out.ops++;
+    } catch (e) {
+      out.errors.push((e as Error).message);
+    }
+  };
+  return {
+    kick: () => {
+      if (!running) running = step().finally(() => (running = undefined));
+    },
+    drain: async () => {
+      while (running) await running;
+      return out;
+    },
+  };
+}
+
+function setUp(): string[] {
+  const dir = tempDir('pk-concurrency-');
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  fs.writeFileSync(a, FILE_A);
+  fs.writeFileSync(b, FILE_B);
+  return [a, b];
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** Every commit of ours, as it happened under the lock: none may drop a context someone else wrote. */
+function watchCommits(): { stop: () => { commits: number; dropped: string[] } } {
+  const seen: { before: string; after: string; file: string }[] = [];
+  writeHooks.onCommit = (c) => seen.push(c);
+  return {
+    stop: () => {
+      delete writeHooks.onCommit;
+      const dropped: string[] = [];
+      for (const c of seen) {
+        const names = (text: string) =>
+          text.trim() === '' ? [] : parseKubeconfig(c.file, text).lists.contexts.entries.map((e) => e.name).filter((n) => !n.startsWith('pocket-id@'));
+        const after = new Set(names(c.after));
+        for (const n of names(c.before)) if (!after.has(n)) dropped.push(n);
+      }
+      return { commits: seen.length, dropped };
+    },
+  };
+}
+
+async function phase(t: TestContext, label: string, parallel: number, withUs: boolean) {
+  const files = setUp();
+  const holdStart = writeStats.holdMs.length;
+  const watch = watchCommits();
+  const writer = ourWriter(files);
+  const k = await kubectlRuns(files, KUBECTL_RUNS, parallel, 'k', withUs ? writer.kick : undefined);
+  const ours = await writer.drain();
+  const { commits, dropped } = watch.stop();
+  const names = new Set(await kubectlContextNames(files));
+  const kubectlLost = k.succeeded.filter((n) => !names.has(n));
+  const oursLost = [...ours.expected].filter((n) => !names.has(n));
+  const oursRevived = [...ours.removed].filter((n) => names.has(n));
+  const held = writeStats.holdMs.slice(holdStart);
+  const listed = await listContexts(files);
+  const result = {
+    label,
+    kubectlRuns: KUBECTL_RUNS,
+    parallel,
+    kubectlLockFailures: k.lockFailures,
+    kubectlOtherFailures: k.otherFailures,
+    kubectlUpdatesLost: kubectlLost.length,
+    ourOps: ours.ops,
+    ourCommits: commits,
+    ourErrors: ours.errors,
+    droppedByUs: dropped,
+    ourUpdatesLost: oursLost.length,
+    ourRemovalsUndone: oursRevived.length,
+    lockHoldMs: held.length ? { median: +percentile(held, 50).toFixed(3), p99: +percentile(held, 99).toFixed(3), max: +Math.max(...held).toFixed(3) } : null,
+  };
+  t.diagnostic(JSON.stringify(result));
+  assert.deepEqual(listed.errors, [], 'both files still read cleanly');
+  if (parallel === 1) {
+    assert.deepEqual(k.otherFailures, [], 'kubectl never failed for another reason');
+    assert.deepEqual(ours.errors, [], 'none of our writes failed');
+  } else {
+    // kubectl writes in place, so with several kubectl at once one can read another's half-written file:
+    // kubectl's own race (it shows in the kubectl-only baseline too), never a file of ours (we rename).
+    const foreign = k.otherFailures.filter((f) => !/error loading config file/.test(f));
+    assert.deepEqual(foreign, [], 'kubectl never failed for a reason other than reading a file another kubectl was writing');
+    // Under that churn our bounded wait may give up; it must then say so and write nothing.
+    const unclear = ours.errors.filter((e) => !/(kept changing while PocketKube tried to write it|is locked by another program).*nothing was written/.test(e));
+    assert.deepEqual(unclear, [], 'every write of ours that gave up said why and wrote nothing');
+  }
+  assert.deepEqual(dropped, [], 'no commit of ours dropped a context someone else wrote');
+  return { result, kubectlLost, oursLost, held };
+}
+
+describe('PocketKube and kubectl writing the same files', { skip: !kubectlAvailable }, () => {
+  test('baseline: kubectl racing only itself, 4 at a time', async (t) => {
+    const { result } = await phase(t, 'kubectl alone, 4 parallel', 4, false);
+    assert.equal(result.ourCommits, 0);
+  });
+
+  test('our writes interleaved with kubectl, 4 kubectl at a time', async (t) => {
+    const { result, held } = await phase(t, 'kubectl 4 parallel + PocketKube', 4, true);
+    // kubectl holds its locks much of the time here, so our writes mostly wait; a handful must get through.
+    assert.ok(result.ourOps >= 5, `${result.ourOps} of our operations ran`);
+    assert.ok(percentile(held, 50) < 5, 'median lock hold under 5 ms');
+  });
+
+  test('our writes interleaved with kubectl one at a time: every kubectl failure or loss here would be ours', async (t) => {
+    const { result, kubectlLost, held } = await phase(t, 'kubectl serial + PocketKube', 1, true);
+    assert.deepEqual(kubectlLost, [], 'no kubectl update lost');
+    assert.ok(result.ourOps >= 50, `${result.ourOps} of our operations ran`);
+    assert.ok(percentile(held, 50) < 5, 'median lock hold under 5 ms');
+    // kubectl fails at once on a lock we hold; with ~1 ms holds this should be rare. Reported above;
+    // bounded here only to catch a regression that holds the lock for long.
+    assert.ok(result.kubectlLockFailures <= KUBECTL_RUNS * 0.05, `${result.kubectlLockFailures} kubectl runs failed on our lock`);
+  });
+});
