@@ -208,18 +208,6 @@ async function start(): Promise<void> {
     }
   }
 
-  if (process.env.POCKETKUBE_E2E === '1') {
-    // For the _electron smoke test only: read the menu model and press its items as a user would.
-    const { buildTrayMenu } = await import('./tray-menu.js');
-    (globalThis as Record<string, unknown>).pocketkubeTest = {
-      trayModel: () => {
-        const state = controller.state();
-        return state ? buildTrayMenu(state, Date.now(), { startAtLogin: prefs.get('startAtLogin') }) : [];
-      },
-      dispatch,
-    };
-  }
-
   app.on('second-instance', showWindow);
   app.on('window-all-closed', () => {
     /* stay in the tray */
