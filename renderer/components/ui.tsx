@@ -32,6 +32,16 @@ export function ErrorNote({ title, error, children }: { title: string; error: Ap
   );
 }
 
+/** A problem with what was typed, said next to the form before anything is sent. */
+export function InlineProblem({ problem }: { problem?: string | null }) {
+  if (!problem) return null;
+  return (
+    <p className="inline-error" role="alert">
+      {problem}
+    </p>
+  );
+}
+
 export function Note({ kind, title, children }: { kind: 'info' | 'warn' | 'ok' | 'error'; title?: string; children: ReactNode }) {
   return (
     <div className={`note note-${kind}`}>

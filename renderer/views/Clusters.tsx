@@ -4,7 +4,7 @@ import type { AddClusterRequest, AppState, FileChoice } from '../../electron/sha
 import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
 import type { WhoAmI } from '../../electron/shared/talos.js';
 import { useAction } from '../api.js';
-import { Badge, Chips, EmptyState, ErrorNote, Field, FilePickField, Note, ProviderSelect } from '../components/ui.js';
+import { Badge, Chips, EmptyState, ErrorNote, Field, FilePickField, InlineProblem, Note, ProviderSelect } from '../components/ui.js';
 import { useShell } from '../shell.js';
 import { RelativeTime } from '../time.js';
 import { compareWhoami } from '../whoami.js';
@@ -362,11 +362,7 @@ function AddCluster({ contexts, providers, onDone }: { contexts: ContextInfo[]; 
       <label className="choice">
         <input type="checkbox" checked={use} onChange={(e) => setUse(e.target.checked)} /> Switch kubectl to it
       </label>
-      {problem && (
-        <p className="inline-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <InlineProblem problem={problem} />
       {picking.status === 'failed' && <ErrorNote title="Could not open the file" error={picking.error} />}
       {added.status === 'failed' && <ErrorNote title="The cluster was not added" error={added.error} />}
       {added.status === 'done' && (

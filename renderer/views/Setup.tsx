@@ -8,7 +8,7 @@ import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js'
 import type { DoctorCheck, RbacBinding, TalosPatch } from '../../electron/shared/talos.js';
 import { useAction } from '../api.js';
 import { ClaimsView } from '../components/identity.js';
-import { CheckMark, CodeBlock, CopyButton, ErrorNote, Field, Note, ProviderSelect } from '../components/ui.js';
+import { CheckMark, CodeBlock, CopyButton, ErrorNote, Field, InlineProblem, Note, ProviderSelect } from '../components/ui.js';
 import { plural } from '../format.js';
 import { useShell } from '../shell.js';
 
@@ -339,11 +339,7 @@ function PatchStep({ session, onDone }: { session: SessionSnapshot; onDone: (don
       <Field label="Control-plane nodes (optional)" hint="Only for the printed talosctl command.">
         {(control) => <input {...control} value={nodes} onChange={(e) => setNodes(e.target.value)} placeholder="10.0.0.2, 10.0.0.3" />}
       </Field>
-      {problem && (
-        <p className="inline-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <InlineProblem problem={problem} />
       {picking.status === 'failed' && <ErrorNote title="Could not read the machine config" error={picking.error} />}
       <div className="row">
         <button type="button" className="btn btn-primary" onClick={() => void make()} disabled={patch.status === 'pending'}>
@@ -427,11 +423,7 @@ function RbacStep({ contexts, onDone }: { contexts: ContextInfo[]; onDone: (done
           ))}
         </select>
       </label>
-      {problem && (
-        <p className="inline-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <InlineProblem problem={problem} />
       <div className="row">
         <button type="button" className="btn btn-primary" onClick={() => void make()} disabled={binding.status === 'pending'}>
           {binding.status === 'done' ? 'Make the binding again' : 'Make the binding'}
