@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startKubeApiServer } from './kube-apiserver.js';
+import { startKubeApiServer } from './kube-apiserver/index.js';
 import { startPocketId } from './pocket-id.js';
 import { seedGuideBinding, seedGuideOidcFlags } from './seed.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver.js';
+import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { startPocketId, type PocketIdClient, type PocketIdHandle } from '../stand-ins/pocket-id.js';
 import { seedGuideBinding, seedGuideOidcFlags } from '../stand-ins/seed.js';
 import { resolveHome, type Home } from '../../electron/core/platform/home.js';

@@ -17,7 +17,7 @@
  *
  * Tokens are never logged, stored or echoed: logs carry only verification error messages.
  *
- * Run directly (`node dist/tests/stand-ins/kube-apiserver.js`) it reads its options as JSON from
+ * Run directly (`node dist/tests/stand-ins/kube-apiserver/index.js`) it reads its options as JSON from
  * `KUBE_APISERVER_CONFIG`, prints one JSON ready line on stdout and exits on SIGTERM/SIGINT.
  */
 import { createHmac, randomBytes, randomUUID, X509Certificate, createPrivateKey } from 'node:crypto';
