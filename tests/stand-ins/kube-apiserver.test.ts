@@ -782,7 +782,7 @@ describe('kube-apiserver stand-in: structured AuthenticationConfiguration', { ti
 describe('kube-apiserver stand-in as a separate process', { timeout: 60_000 }, () => {
   test('prints one ready line, serves, exits on SIGTERM; state files with 0600 keys', async () => {
     const stateDir = await tempDir('kube-apiserver-proc-');
-    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver', 'index.js')], {
+    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver', 'main.js')], {
       env: { ...process.env, KUBE_APISERVER_CONFIG: JSON.stringify({ stateDir, gitVersion: 'v1.34.2' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -827,7 +827,7 @@ describe('kube-apiserver stand-in as a separate process', { timeout: 60_000 }, (
   });
 
   test('a bad configuration exits non-zero with ready:false', async () => {
-    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver', 'index.js')], {
+    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver', 'main.js')], {
       env: { ...process.env, KUBE_APISERVER_CONFIG: JSON.stringify({ oidcIssuerUrl: 'https://x.invalid' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
