@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { applyRbac, KubeRequestError, loadKubeconfig, rbacBinding, whoami } from '../../electron/core/talos/index.js';
-import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/talos-issuer.js';
+import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/token-issuer.js';
 
 const CLIENT = 'pocketkube-test';
 // PocketKube's real credential helper (POSIX sh + curl to the agent socket), as the kubeconfig module writes it.

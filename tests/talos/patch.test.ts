@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { startKubeApiServer, type AuthenticationConfiguration, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { talosPatch, whoami } from '../../electron/core/talos/index.js';
-import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/talos-issuer.js';
+import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/token-issuer.js';
 
 // Fixtures live beside the tests: dist/tests/talos -> tests/talos/testdata.
 const testdata = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../tests/talos/testdata');
