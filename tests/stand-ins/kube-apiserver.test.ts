@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +15,9 @@ import {
   type KubeApiServerHandle,
   type KubeApiServerOptions,
 } from './kube-apiserver/index.js';
+import { KUBECTL } from '../support/kubectl.js';
+import { tempDir } from '../support/temp.js';
 
-const KUBECTL = '/usr/bin/kubectl';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
@@ -180,10 +180,6 @@ const UNAUTHORIZED = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: '
 function baseClaims(issuer: string, extra: JWTPayload = {}): JWTPayload {
   const now = nowSec();
   return { iss: issuer, aud: 'kubernetes', sub: 'user-1', iat: now, exp: now + 300, groups: ['kubernetes'], ...extra };
-}
-
-async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
 async function writeTokenKubeconfig(dir: string, h: KubeApiServerHandle, token: string, name = 'pocket'): Promise<string> {
