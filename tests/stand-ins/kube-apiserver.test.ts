@@ -16,6 +16,7 @@ import {
   type KubeApiServerOptions,
 } from './kube-apiserver/index.js';
 import { KUBECTL } from '../support/kubectl.js';
+import { loopbackCertificate } from '../support/loopback-tls.js';
 import { tempDir } from '../support/temp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,16 +45,7 @@ interface TestIssuer {
 }
 
 async function startTestIssuer(issuerPath = ''): Promise<TestIssuer> {
-  const tls = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
+  const tls = await loopbackCertificate('localhost');
   const mk = async (alg: string, kid: string): Promise<KeyEntry> => {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };

@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { generate } from 'selfsigned';
+import { loopbackCertificate } from './loopback-tls.js';
 
 export interface TokenIssuer {
   /** https://127.0.0.1:PORT, exactly what discovery says. */
@@ -24,16 +24,7 @@ export interface TokenIssuer {
 
 /** Starts the issuer on a free loopback port, writing its CA certificate into `dir`; tokens are for `clientId`. */
 export async function startTokenIssuer(dir: string, clientId: string): Promise<TokenIssuer> {
-  const tls = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
+  const tls = await loopbackCertificate('127.0.0.1');
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   let issuer = '';

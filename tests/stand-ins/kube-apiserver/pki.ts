@@ -43,7 +43,12 @@ export async function makePki(stateDir: string, host: string): Promise<Pki> {
     caKeyPem = ca.private;
   }
   const caKeyType = createPrivateKey(caKeyPem).asymmetricKeyType === 'ec' ? 'ec' : 'rsa';
-  const leaf = { keyType: caKeyType, curve: 'P-256', algorithm: 'sha256', notBeforeDate, ca: { key: caKeyPem, cert: caPem } } as const;
+  // Leaf certificates: signed by the CA, valid one year, for signatures and key exchange only.
+  const leaf = { keyType: caKeyType, curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate: new Date(now + 365 * 86_400_000), ca: { key: caKeyPem, cert: caPem } } as const;
+  const leafUsage = [
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+  ] as const;
   const altNames: Array<{ type: 2 | 7; value?: string; ip?: string }> = [
     { type: 2, value: 'localhost' },
     { type: 2, value: 'kubernetes' },
@@ -57,10 +62,8 @@ export async function makePki(stateDir: string, host: string): Promise<Pki> {
   }
   const serving = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {
     ...leaf,
-    notAfterDate: new Date(now + 365 * 86_400_000),
     extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      ...leafUsage,
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames },
     ],
@@ -73,12 +76,7 @@ export async function makePki(stateDir: string, host: string): Promise<Pki> {
     ],
     {
       ...leaf,
-      notAfterDate: new Date(now + 365 * 86_400_000),
-      extensions: [
-        { name: 'basicConstraints', cA: false, critical: true },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        { name: 'extKeyUsage', clientAuth: true },
-      ],
+      extensions: [...leafUsage, { name: 'extKeyUsage', clientAuth: true }],
     },
   );
   return { caPem, caKeyPem, serverCertPem: serving.cert, serverKeyPem: serving.private, adminCertPem: admin.cert, adminKeyPem: admin.private };
