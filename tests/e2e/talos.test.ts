@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parseAllDocuments } from 'yaml';
-import { startKubeApiServer } from '../stand-ins/kube-apiserver.js';
+import { startKubeApiServer } from '../stand-ins/kube-apiserver/index.js';
 import { launchChromium, REPO, Stack } from '../support/stack.js';
 
 let browser: Browser;

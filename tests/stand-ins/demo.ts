@@ -4,14 +4,13 @@
  * POCKETKUBE_HOME and kubeconfig, and the agent; then prints the commands to try.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startKubeApiServer } from './kube-apiserver.js';
+import { startKubeApiServer } from './kube-apiserver/index.js';
 import { startPocketId } from './pocket-id.js';
 import { seedGuideBinding, seedGuideOidcFlags } from './seed.js';
+import { removeTempDir, tempDir } from '../support/temp.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const HELPER = path.join(REPO, 'resources', 'bin', 'pocketkube');
@@ -44,7 +43,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'pocketkube-demo-'));
+  const dir = tempDir('pocketkube-demo-');
   const port = await callbackPort();
   const clientId = 'a60960a8-c856-43b7-add7-50d83bf7eeab';
   const pocketId = await startPocketId({
@@ -94,7 +93,7 @@ In another terminal:
     await new Promise((r) => agent.once('exit', r));
     await api.close();
     await pocketId.close();
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +14,11 @@ import {
   type AuthenticationConfiguration,
   type KubeApiServerHandle,
   type KubeApiServerOptions,
-} from './kube-apiserver.js';
+} from './kube-apiserver/index.js';
+import { KUBECTL } from '../support/kubectl.js';
+import { loopbackCertificate } from '../support/loopback-tls.js';
+import { tempDir } from '../support/temp.js';
 
-const KUBECTL = '/usr/bin/kubectl';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
@@ -44,16 +45,7 @@ interface TestIssuer {
 }
 
 async function startTestIssuer(issuerPath = ''): Promise<TestIssuer> {
-  const tls = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
+  const tls = await loopbackCertificate('localhost');
   const mk = async (alg: string, kid: string): Promise<KeyEntry> => {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
@@ -180,10 +172,6 @@ const UNAUTHORIZED = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: '
 function baseClaims(issuer: string, extra: JWTPayload = {}): JWTPayload {
   const now = nowSec();
   return { iss: issuer, aud: 'kubernetes', sub: 'user-1', iat: now, exp: now + 300, groups: ['kubernetes'], ...extra };
-}
-
-async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
 async function writeTokenKubeconfig(dir: string, h: KubeApiServerHandle, token: string, name = 'pocket'): Promise<string> {
@@ -782,7 +770,7 @@ describe('kube-apiserver stand-in: structured AuthenticationConfiguration', { ti
 describe('kube-apiserver stand-in as a separate process', { timeout: 60_000 }, () => {
   test('prints one ready line, serves, exits on SIGTERM; state files with 0600 keys', async () => {
     const stateDir = await tempDir('kube-apiserver-proc-');
-    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver.js')], {
+    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver', 'main.js')], {
       env: { ...process.env, KUBE_APISERVER_CONFIG: JSON.stringify({ stateDir, gitVersion: 'v1.34.2' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -827,7 +815,7 @@ describe('kube-apiserver stand-in as a separate process', { timeout: 60_000 }, (
   });
 
   test('a bad configuration exits non-zero with ready:false', async () => {
-    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver.js')], {
+    const child = spawn(process.execPath, [path.join(here, 'kube-apiserver', 'main.js')], {
       env: { ...process.env, KUBE_APISERVER_CONFIG: JSON.stringify({ oidcIssuerUrl: 'https://x.invalid' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +25,7 @@ import {
   type PocketIdReadyLine,
   type PocketIdUser,
 } from './pocket-id.js';
+import { removeTempDir, tempDir } from '../support/temp.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -286,13 +286,13 @@ async function signIn(clientId: string, username: string, scope = 'openid profil
 }
 
 before(async () => {
-  stateDir = await mkdtemp(path.join(os.tmpdir(), 'pocket-id-test-'));
+  stateDir = tempDir('pocket-id-test-');
   pid = await startPocketId({ stateDir, clients: CLIENTS, users: USERS, deviceInterval: 1 });
 });
 
 after(async () => {
   await pid?.close();
-  await rm(stateDir, { recursive: true, force: true });
+  await removeTempDir(stateDir);
 });
 
 // --- Tests ------------------------------------------------------------------------------------------
@@ -768,7 +768,7 @@ describe('process', () => {
   const serverScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pocket-id-server.js');
 
   test('server prints exactly one JSON line, never logs secrets, exits on SIGTERM', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'pocket-id-proc-'));
+    const dir = tempDir('pocket-id-proc-');
     const env = { ...process.env, POCKET_ID_CONFIG: JSON.stringify({ stateDir: dir, clients: CLIENTS }) };
     const child = spawn(process.execPath, [serverScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -810,7 +810,7 @@ describe('process', () => {
       }
     } finally {
       child.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     }
   });
 
@@ -818,12 +818,12 @@ describe('process', () => {
     const blocker = http.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'pocket-id-fail-'));
+    const dir = tempDir('pocket-id-fail-');
     try {
       await assert.rejects(startPocketId({ stateDir: dir, port }), /EADDRINUSE/);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     }
   });
 });

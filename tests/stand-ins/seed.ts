@@ -1,4 +1,4 @@
-import type { ClusterRoleBinding } from './kube-apiserver.js';
+import type { ClusterRoleBinding } from './kube-apiserver/index.js';
 
 /** The ClusterRoleBinding of the Talos + Pocket ID guide: members of Pocket ID group `kubernetes` are admins. */
 export const seedGuideBinding: ClusterRoleBinding = {

@@ -1,13 +1,16 @@
-/** Shared by this folder's tests: temp dirs, the real kubectl, and byte-level comparisons. */
-import { execFile } from 'node:child_process';
+/**
+ * Shared by the kubeconfig and Talos tests: the real kubectl on a set of files, kubeconfigs to start from,
+ * and byte-level comparisons.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { runKubectl } from './kubectl.js';
+import type { RunResult } from './run.js';
 
-const execFileP = promisify(execFile);
-export const KUBECTL = '/usr/bin/kubectl';
-export const kubectlAvailable = fs.existsSync(KUBECTL);
+export { KUBECTL, kubectlAvailable } from './kubectl.js';
+export { tempDir } from './temp.js';
 
 export const HELPER = '/opt/PocketKube/resources/bin/pocketkube';
 export const EXEC = {
@@ -18,29 +21,17 @@ export const EXEC = {
 export const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBdummydummydummy\n-----END CERTIFICATE-----\n';
 export const CA_DATA = Buffer.from(CA_PEM).toString('base64');
 
-export function tempDir(prefix = 'pk-kubeconfig-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export type KubectlResult = RunResult;
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** As long as the suite gives one test (package.json's --test-timeout): kubectl on a 5,000-context file takes a while. */
+const KUBECTL_TIMEOUT_MS = 300_000;
 
+/** kubectl with only these files in KUBECONFIG and a throwaway HOME; a kubectl that cannot start is code 1. */
 export async function kubectl(files: string[], ...args: string[]): Promise<KubectlResult> {
   const home = path.join(os.tmpdir(), 'pk-kubectl-home');
   fs.mkdirSync(home, { recursive: true });
-  try {
-    const { stdout, stderr } = await execFileP(KUBECTL, args, {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: files.join(path.delimiter) },
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: files.join(path.delimiter) };
+  return runKubectl(args, env, { timeoutMs: KUBECTL_TIMEOUT_MS }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
 }
 
 export interface KubectlView {
@@ -105,4 +96,19 @@ export function readBytes(p: string): Buffer {
 
 export function leftovers(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => n.endsWith('.lock') || n.endsWith('.tmp'));
+}
+
+/** A kubeconfig with one context whose user is `user` (e.g. { token } or { exec }). Returns the context name. */
+export async function writeKubeconfig(file: string, opts: { server: string; caPem: string; name: string; user: Record<string, unknown> }): Promise<string> {
+  const ctx = `oidc@${opts.name}`;
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': Buffer.from(opts.caPem).toString('base64') } }],
+    users: [{ name: ctx, user: opts.user }],
+    contexts: [{ name: ctx, context: { cluster: opts.name, user: ctx, namespace: 'default' } }],
+    'current-context': ctx,
+  };
+  await fs.promises.writeFile(file, stringify(doc), { mode: 0o600 });
+  return ctx;
 }

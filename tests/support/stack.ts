@@ -1,43 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver.js';
+import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { startPocketId, type PocketIdClient, type PocketIdHandle } from '../stand-ins/pocket-id.js';
 import { seedGuideBinding, seedGuideOidcFlags } from '../stand-ins/seed.js';
 import { resolveHome, type Home } from '../../electron/core/platform/home.js';
+import { runKubectl } from './kubectl.js';
+import { run, type RunResult } from './run.js';
+import { removeTempDir, tempDir } from './temp.js';
+
+export { KUBECTL } from './kubectl.js';
+export { run, type RunResult } from './run.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const HELPER = path.join(REPO, 'resources', 'bin', 'pocketkube');
-export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to completion with a bounded time, collecting its output. */
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.stdin.on('error', () => {}); // a program that exits before reading its stdin is fine
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -104,7 +82,7 @@ export class Stack {
   constructor(private readonly options: StackOptions = {}) {}
 
   async start(): Promise<this> {
-    this.dir = await mkdtemp(path.join(os.tmpdir(), 'pk-e2e-'));
+    this.dir = tempDir('pk-e2e-');
     this.callbackPort = this.options.callbackPort ?? (await freePort());
     const client: PocketIdClient = {
       clientId: this.clientId,
@@ -141,7 +119,7 @@ export class Stack {
   }
 
   kubectl(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
-    return run(KUBECTL, args, { ...this.env, ...opts.env }, opts);
+    return runKubectl(args, { ...this.env, ...opts.env }, opts);
   }
 
   /** `pocketkube provider add` and `cluster add --use` for this stack, as a user would type them. */
@@ -221,6 +199,6 @@ export class Stack {
     await Promise.all(this.agents.map((a) => this.stopAgentProcess(a)));
     await this.api?.close();
     await this.pocketId?.close();
-    await rm(this.dir, { recursive: true, force: true });
+    await removeTempDir(this.dir);
   }
 }

@@ -5,9 +5,11 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver.js';
+import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { applyRbac, KubeRequestError, loadKubeconfig, rbacBinding, whoami } from '../../electron/core/talos/index.js';
-import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/talos-issuer.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
+import { tempDir } from '../support/temp.js';
+import { startTinyIssuer, type TinyIssuer } from '../support/token-issuer.js';
 
 const CLIENT = 'pocketkube-test';
 // PocketKube's real credential helper (POSIX sh + curl to the agent socket), as the kubeconfig module writes it.

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver.js';
+import { startKubeApiServer, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { startPocketId, type PocketIdHandle } from '../stand-ins/pocket-id.js';
 import { applyRbac, doctor, formatChecks, rbacBinding, type DoctorCheck, type DoctorProvider } from '../../electron/core/talos/index.js';
-import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/talos-issuer.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
+import { tempDir } from '../support/temp.js';
+import { startTinyIssuer, type TinyIssuer } from '../support/token-issuer.js';
 
 const CLIENT = 'pocketkube-test';
 const SCOPES = ['openid', 'profile', 'email', 'groups'];

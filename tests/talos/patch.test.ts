@@ -5,9 +5,11 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
-import { startKubeApiServer, type AuthenticationConfiguration, type KubeApiServerHandle } from '../stand-ins/kube-apiserver.js';
+import { startKubeApiServer, type AuthenticationConfiguration, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { talosPatch, whoami } from '../../electron/core/talos/index.js';
-import { startTinyIssuer, tempDir, writeKubeconfig, type TinyIssuer } from '../support/talos-issuer.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
+import { tempDir } from '../support/temp.js';
+import { startTinyIssuer, type TinyIssuer } from '../support/token-issuer.js';
 
 // Fixtures live beside the tests: dist/tests/talos -> tests/talos/testdata.
 const testdata = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../tests/talos/testdata');

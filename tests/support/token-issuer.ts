@@ -1,17 +1,17 @@
 /**
- * Test harness for electron/talos: a minimal OpenID issuer (discovery + JWKS over https, tokens signed with jose) so
- * the kube-apiserver stand-in can accept tokens without a browser sign-in, and kubeconfig writers.
- * Used only by the *.test.ts files next to it.
+ * A token issuer for tests that need ID tokens without a browser: the smallest OpenID provider the
+ * kube-apiserver stand-in accepts (discovery and JWKS over https on loopback) plus a signer, so a test can
+ * mint any token it likes (expired, wrong audience, other groups) and hand it to kubectl or the agent.
+ * It is not Pocket ID: for a real sign-in, with a login page, refresh tokens and the device flow, use
+ * tests/stand-ins/pocket-id.ts.
  */
 import * as fs from 'node:fs/promises';
 import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { generate } from 'selfsigned';
-import { stringify } from 'yaml';
+import { loopbackCertificate } from './loopback-tls.js';
 
-export interface TinyIssuer {
+export interface TokenIssuer {
   /** https://127.0.0.1:PORT, exactly what discovery says. */
   issuer: string;
   caPem: string;
@@ -22,17 +22,9 @@ export interface TinyIssuer {
   close(): Promise<void>;
 }
 
-export async function startTinyIssuer(dir: string, clientId: string): Promise<TinyIssuer> {
-  const tls = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
+/** Starts the issuer on a free loopback port, writing its CA certificate into `dir`; tokens are for `clientId`. */
+export async function startTokenIssuer(dir: string, clientId: string): Promise<TokenIssuer> {
+  const tls = await loopbackCertificate('127.0.0.1');
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   let issuer = '';
@@ -51,7 +43,7 @@ export async function startTinyIssuer(dir: string, clientId: string): Promise<Ti
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   issuer = `https://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const caFile = path.join(dir, 'tiny-issuer-ca.pem');
+  const caFile = path.join(dir, 'token-issuer-ca.pem');
   await fs.writeFile(caFile, tls.cert);
   const iss = issuer;
   return {
@@ -71,21 +63,6 @@ export async function startTinyIssuer(dir: string, clientId: string): Promise<Ti
   };
 }
 
-export async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
-}
-
-/** A kubeconfig with one context whose user is `user` (e.g. { token } or { exec }). Returns the context name. */
-export async function writeKubeconfig(file: string, opts: { server: string; caPem: string; name: string; user: Record<string, unknown> }): Promise<string> {
-  const ctx = `oidc@${opts.name}`;
-  const doc = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': Buffer.from(opts.caPem).toString('base64') } }],
-    users: [{ name: ctx, user: opts.user }],
-    contexts: [{ name: ctx, context: { cluster: opts.name, user: ctx, namespace: 'default' } }],
-    'current-context': ctx,
-  };
-  await fs.writeFile(file, stringify(doc), { mode: 0o600 });
-  return ctx;
-}
+/** The names the Talos tests know it by. */
+export const startTinyIssuer = startTokenIssuer;
+export type TinyIssuer = TokenIssuer;
