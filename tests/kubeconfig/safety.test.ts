@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { hugeConfig } from '../support/corpus.js';
-import { addContext, isOurs, KubeconfigError, kubeconfigFiles, listContexts, lockTiming, removeContext, useContext, writeHooks, writeStats } from '../../electron/core/kubeconfig/index.js';
+import { addContext, isOurs, KubeconfigError, listContexts, lockTiming, removeContext, useContext, writeHooks, writeStats } from '../../electron/core/kubeconfig/index.js';
 import { CA_DATA, CA_PEM, EXEC, kubectlAvailable, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
 
 const BASE = `# team cluster, edited by hand
@@ -248,13 +248,6 @@ describe('owning only what we wrote', () => {
     assert.equal(isOurs(user('/opt/notpocketkube')), false);
     assert.equal(isOurs({ name: 'x', user: { token: 'pocketkube' } }), false);
     assert.equal(isOurs(null), false);
-  });
-
-  test('kubeconfigFiles splits KUBECONFIG like kubectl: no empties, no repeats, default ~/.kube/config', () => {
-    const sep = path.delimiter;
-    assert.deepEqual(kubeconfigFiles({ KUBECONFIG: `/a${sep}${sep}/b${sep}/a${sep}` }, '/home/jo'), ['/a', '/b']);
-    assert.deepEqual(kubeconfigFiles({}, '/home/jo'), [path.join('/home/jo', '.kube', 'config')]);
-    assert.deepEqual(kubeconfigFiles({ KUBECONFIG: '' }, '/home/jo'), [path.join('/home/jo', '.kube', 'config')]);
   });
 });
 

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeconfigError, displayPath, where } from './errors.js';
-import { kubeconfigFiles } from './files.js';
+import { resolveFiles } from './files.js';
 import { EXEC_API_VERSION, EXTENSION_NAME, clusterCreatedByUs, isOurs } from './ours.js';
 import { fastParse, spliceCurrentContext, type ScalarSpan } from './fast-parse.js';
 import { configProblem, KINDS, lineOf, readRaw, type Entry, type Json, type KubeFile, type Kind, type RawFile } from './parse.js';
@@ -97,12 +97,6 @@ export function lineOfEntry(view: View, e: Entry): number | undefined {
   const seq = fileOf(view, e.file).lists[e.kind].seq;
   const node = seq?.items[e.index] as { range?: [number, number, number] } | undefined;
   return node?.range ? lineOf(fileOf(view, e.file).text, node.range[0]) : undefined;
-}
-
-export function resolveFiles(files?: string[]): string[] {
-  const list = files && files.length > 0 ? [...new Set(files.filter((f) => f !== ''))] : kubeconfigFiles();
-  if (list.length === 0) throw new TypeError('no kubeconfig file given');
-  return list;
 }
 
 // ---- reading -----------------------------------------------------------------------------------------

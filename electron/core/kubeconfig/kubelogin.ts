@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer } from '../session/providers.js';
 import { unifiedDiff } from './diff.js';
-import { checkExec, execBody, lineOfEntry, resolveFiles, type ExecSpec } from './kubeconfig.js';
+import { resolveFiles } from './files.js';
+import { checkExec, execBody, lineOfEntry, type ExecSpec } from './kubeconfig.js';
 import { isOurs } from './ours.js';
 import type { FileEditor } from './edit.js';
 import type { Entry, Json, KubeFile } from './parse.js';
