@@ -371,6 +371,30 @@ describe('kubectl’s lock', () => {
     assert.deepEqual(leftovers(dir), []);
   });
 
+  test('when the second file of a write cannot be replaced, the first is put back as it was', async () => {
+    const { dir, file } = setup();
+    await add([file]);
+    const first = read(file);
+    // A later file with its own copy of our context: removing it changes both files in one write.
+    const second = path.join(dir, 'second');
+    const secondText = 'apiVersion: v1\nkind: Config\ncontexts:\n- name: pocket-id@talos\n  context: {cluster: talos, user: pocket-id}\n';
+    fs.writeFileSync(second, secondText);
+    let renames = 0;
+    const failsOnSecond = {
+      rename: (from: string, to: string) => {
+        if (++renames === 2) throw new Error('disk full');
+        fs.renameSync(from, to);
+      },
+      writeFile: (f: string, data: Buffer) => fs.writeFileSync(f, data),
+      unlink: (f: string) => fs.unlinkSync(f),
+    };
+    await rejectsWith(removeContext('pocket-id@talos', [file, second], { fs: failsOnSecond }), /second: cannot be replaced \(disk full\); nothing was written/);
+    assert.equal(renames, 2, 'the first file was replaced before the second failed');
+    assert.equal(read(file), first);
+    assert.equal(read(second), secondText);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
   test('a lock left by a PocketKube process that died is cleared', async () => {
     const { dir, file } = setup();
     const child = spawn(process.execPath, ['-e', 'process.exit(0)']);
