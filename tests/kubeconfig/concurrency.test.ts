@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { addContext, listContexts, removeContext, writeHooks, writeStats } from '../../electron/core/kubeconfig/index.js';
+import { addContext, listContexts, removeContext, type CommitInfo } from '../../electron/core/kubeconfig/index.js';
 import { parseKubeconfig } from '../../electron/core/kubeconfig/parse.js';
 import { CA_DATA, EXEC, kubectl, kubectlAvailable, kubectlContextNames, tempDir } from '../support/kubeconfig.js';
+import { WriteRecorder } from './write-recorder.js';
 
 const KUBECTL_RUNS = 200;
 const LOCK_FAILURE = /\.lock: file exists/;
@@ -83,17 +84,17 @@ interface OurOutcome {
  * Our side: one operation each time a kubectl run finishes (never two at once): add a context, switch to
  * every fourth, remove every third one added two steps earlier.
  */
-function ourWriter(files: string[]): { kick: () => void; drain: () => Promise<OurOutcome> } {
+function ourWriter(files: string[], writes: WriteRecorder): { kick: () => void; drain: () => Promise<OurOutcome> } {
   const out: OurOutcome = { ops: 0, expected: new Set(), removed: new Set(), errors: [] };
   let running: Promise<void> | undefined;
   let j = 0;
   const step = async (): Promise<void> => {
     const n = j++;
     try {
-      await addContext({ files, name: `pk${n}`, provider: 'pocket-id', server: `https://pk${n}.example:6443`, caData: CA_DATA, exec: EXEC, use: n % 4 === 0 });
+      await addContext({ files, name: `pk${n}`, provider: 'pocket-id', server: `https://pk${n}.example:6443`, caData: CA_DATA, exec: EXEC, use: n % 4 === 0 }, { observer: writes });
       out.expected.add(`pocket-id@pk${n}`);
       if (n % 3 === 2) {
-        await removeContext(`pocket-id@pk${n - 2}`, files);
+        await removeContext(`pocket-id@pk${n - 2}`, files, { observer: writes });
         out.expected.delete(`pocket-id@pk${n - 2}`);
         out.removed.add(`pocket-id@pk${n - 2}`);
       }
@@ -127,38 +128,31 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-/** Every commit of ours, as it happened under the lock: none may drop a context someone else wrote. */
-function watchCommits(): { stop: () => { commits: number; dropped: string[] } } {
-  const seen: { before: string; after: string; file: string }[] = [];
-  writeHooks.onCommit = (c) => seen.push(c);
-  return {
-    stop: () => {
-      delete writeHooks.onCommit;
-      const dropped: string[] = [];
-      for (const c of seen) {
-        const names = (text: string) =>
-          text.trim() === '' ? [] : parseKubeconfig(c.file, text).lists.contexts.entries.map((e) => e.name).filter((n) => !n.startsWith('pocket-id@'));
-        const after = new Set(names(c.after));
-        for (const n of names(c.before)) if (!after.has(n)) dropped.push(n);
-      }
-      return { commits: seen.length, dropped };
-    },
-  };
+/** Contexts someone else wrote that a replacement of ours (as it happened, under the lock) left out. */
+function droppedBy(replaced: readonly CommitInfo[]): string[] {
+  const dropped: string[] = [];
+  for (const c of replaced) {
+    const names = (text: string) =>
+      text.trim() === '' ? [] : parseKubeconfig(c.file, text).lists.contexts.entries.map((e) => e.name).filter((n) => !n.startsWith('pocket-id@'));
+    const after = new Set(names(c.after));
+    for (const n of names(c.before)) if (!after.has(n)) dropped.push(n);
+  }
+  return dropped;
 }
 
 async function phase(t: TestContext, label: string, parallel: number, withUs: boolean) {
   const files = setUp();
-  const holdStart = writeStats.holdMs.length;
-  const watch = watchCommits();
-  const writer = ourWriter(files);
+  const writes = new WriteRecorder();
+  const writer = ourWriter(files, writes);
   const k = await kubectlRuns(files, KUBECTL_RUNS, parallel, 'k', withUs ? writer.kick : undefined);
   const ours = await writer.drain();
-  const { commits, dropped } = watch.stop();
+  const commits = writes.replaced.length;
+  const dropped = droppedBy(writes.replaced);
   const names = new Set(await kubectlContextNames(files));
   const kubectlLost = k.succeeded.filter((n) => !names.has(n));
   const oursLost = [...ours.expected].filter((n) => !names.has(n));
   const oursRevived = [...ours.removed].filter((n) => names.has(n));
-  const held = writeStats.holdMs.slice(holdStart);
+  const held = writes.holdMs;
   const listed = await listContexts(files);
   const result = {
     label,

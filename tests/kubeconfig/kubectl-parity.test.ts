@@ -3,11 +3,13 @@
  * and which files are refused. Every expectation here is what /usr/bin/kubectl does with the same files.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { addContext, KubeconfigError, listContexts, removeContext, useContext } from '../../electron/core/kubeconfig/index.js';
-import { CA_DATA, EXEC, kubectl, kubectlAvailable, kubectlContextNames, kubectlCurrent, kubectlView, read, tempDir } from '../support/kubeconfig.js';
+import { promisify } from 'node:util';
+import { addContext, KubeconfigError, kubeconfigFiles, listContexts, removeContext, useContext } from '../../electron/core/kubeconfig/index.js';
+import { CA_DATA, EXEC, KUBECTL, kubectl, kubectlAvailable, kubectlContextNames, kubectlCurrent, kubectlView, read, tempDir } from '../support/kubeconfig.js';
 
 const A = `apiVersion: v1
 kind: Config
@@ -229,4 +231,76 @@ describe('files kubectl refuses are refused, files kubectl reads are read', { sk
       }
     });
   }
+});
+
+describe('which files KUBECONFIG names, compared with kubectl', { skip: !kubectlAvailable }, () => {
+  // Each file adds its own context and its own "shared" one (whose cluster tells which file won), and sets
+  // current-context: what kubectl shows then tells which files it read and which came first.
+  const fileText = (name: string): string => `apiVersion: v1
+kind: Config
+clusters:
+- name: ${name}
+  cluster: {server: "https://${name}"}
+users:
+- name: ${name}
+  user: {token: ${name}}
+contexts:
+- name: ctx-${name}
+  context: {cluster: ${name}, user: ${name}}
+- name: shared
+  context: {cluster: ${name}, user: ${name}}
+current-context: ctx-${name}
+`;
+  function layout(): { home: string; file: (name: string) => string } {
+    const dir = tempDir();
+    const home = path.join(dir, 'home');
+    fs.mkdirSync(path.join(home, '.kube'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.kube', 'config'), fileText('home'));
+    for (const name of ['a', 'b']) fs.writeFileSync(path.join(dir, name), fileText(name));
+    return { home, file: (name) => path.join(dir, name) };
+  }
+
+  /** What kubectl shows with this environment: context names (sorted), the current one, and shared's cluster. */
+  async function kubectlSees(env: { HOME: string; KUBECONFIG?: string }): Promise<{ contexts: string[]; current: string; shared?: string }> {
+    const { stdout } = await promisify(execFile)(KUBECTL, ['config', 'view', '-o', 'json'], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } });
+    const v = JSON.parse(stdout) as { contexts?: { name: string; context: { cluster: string } }[]; 'current-context'?: string };
+    const contexts = v.contexts ?? [];
+    const shared = contexts.find((c) => c.name === 'shared')?.context.cluster;
+    return { contexts: contexts.map((c) => c.name).sort(), current: v['current-context'] ?? '', ...(shared ? { shared } : {}) };
+  }
+
+  async function weSee(env: { HOME: string; KUBECONFIG?: string }): Promise<{ contexts: string[]; current: string; shared?: string }> {
+    const r = await listContexts(kubeconfigFiles(env, env.HOME));
+    assert.deepEqual(r.errors, []);
+    const shared = r.contexts.find((c) => c.name === 'shared')?.cluster;
+    return { contexts: r.contexts.map((c) => c.name).sort(), current: r.currentContext ?? '', ...(shared ? { shared } : {}) };
+  }
+
+  const sep = path.delimiter;
+  const lists: [string, (file: (name: string) => string) => string | undefined][] = [
+    ['unset: ~/.kube/config', () => undefined],
+    ['empty: ~/.kube/config', () => ''],
+    ['a repeated file keeps its first place', (f) => [f('b'), f('a'), f('b')].join(sep)],
+    ['empty entries and repeats are skipped', (f) => [f('a'), '', f('a'), f('b')].join(sep)],
+    ['a leading separator', (f) => `${sep}${f('a')}`],
+    ['a trailing separator', (f) => `${f('a')}${sep}`],
+    ['a missing file is skipped, not the default', (f) => [f('missing'), f('a')].join(sep)],
+  ];
+  for (const [label, list] of lists) {
+    test(`reads what kubectl reads: ${label}`, async () => {
+      const { home, file } = layout();
+      const value = list(file);
+      const env = value === undefined ? { HOME: home } : { HOME: home, KUBECONFIG: value };
+      assert.deepEqual(await weSee(env), await kubectlSees(env));
+    });
+  }
+
+  test('a KUBECONFIG of separators only: kubectl reads no file, we fall back to ~/.kube/config on purpose', async () => {
+    // kubectl then cannot write either ("open : no such file or directory"); our writer needs a file.
+    const { home } = layout();
+    const env = { HOME: home, KUBECONFIG: sep };
+    assert.deepEqual(await kubectlSees(env), { contexts: [], current: '' });
+    assert.deepEqual(kubeconfigFiles(env, home), [path.join(home, '.kube', 'config')]);
+    assert.deepEqual(await weSee(env), { contexts: ['ctx-home', 'shared'], current: 'ctx-home', shared: 'home' });
+  });
 });

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { hugeConfig } from '../support/corpus.js';
-import { addContext, isOurs, KubeconfigError, kubeconfigFiles, listContexts, lockTiming, removeContext, useContext, writeHooks, writeStats } from '../../electron/core/kubeconfig/index.js';
+import { addContext, isOurs, KubeconfigError, listContexts, removeContext, useContext, type WriteOptions } from '../../electron/core/kubeconfig/index.js';
 import { CA_DATA, CA_PEM, EXEC, kubectlAvailable, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
+import { WriteRecorder } from './write-recorder.js';
 
 const BASE = `# team cluster, edited by hand
 apiVersion: v1
@@ -39,8 +40,8 @@ function setup(content: string | null = BASE, name = 'config'): { dir: string; f
   return { dir, file };
 }
 
-const add = (files: string[], extra: Partial<Parameters<typeof addContext>[0]> = {}) =>
-  addContext({ files, name: 'talos', provider: 'pocket-id', server: 'https://10.5.0.2:6443', caData: CA_DATA, exec: EXEC, ...extra });
+const add = (files: string[], extra: Partial<Parameters<typeof addContext>[0]> = {}, io?: WriteOptions) =>
+  addContext({ files, name: 'talos', provider: 'pocket-id', server: 'https://10.5.0.2:6443', caData: CA_DATA, exec: EXEC, ...extra }, io);
 
 async function rejectsWith(p: Promise<unknown>, pattern: RegExp): Promise<KubeconfigError> {
   try {
@@ -52,14 +53,6 @@ async function rejectsWith(p: Promise<unknown>, pattern: RegExp): Promise<Kubeco
   }
   assert.fail('expected a KubeconfigError');
 }
-
-afterEach(() => {
-  lockTiming.timeoutMs = 2000;
-  lockTiming.pollMs = 10;
-  delete lockTiming.onWait;
-  delete writeHooks.beforeCommit;
-  delete writeHooks.onCommit;
-});
 
 describe('refusing to write', () => {
   test('a file that does not parse is left byte for byte, and the error names file and line', async () => {
@@ -249,13 +242,6 @@ describe('owning only what we wrote', () => {
     assert.equal(isOurs({ name: 'x', user: { token: 'pocketkube' } }), false);
     assert.equal(isOurs(null), false);
   });
-
-  test('kubeconfigFiles splits KUBECONFIG like kubectl: no empties, no repeats, default ~/.kube/config', () => {
-    const sep = path.delimiter;
-    assert.deepEqual(kubeconfigFiles({ KUBECONFIG: `/a${sep}${sep}/b${sep}/a${sep}` }, '/home/jo'), ['/a', '/b']);
-    assert.deepEqual(kubeconfigFiles({}, '/home/jo'), [path.join('/home/jo', '.kube', 'config')]);
-    assert.deepEqual(kubeconfigFiles({ KUBECONFIG: '' }, '/home/jo'), [path.join('/home/jo', '.kube', 'config')]);
-  });
 });
 
 describe('files on disk', () => {
@@ -300,9 +286,9 @@ describe('files on disk', () => {
   test('adding to a 5,000-context file keeps the lock for milliseconds', { skip: !kubectlAvailable }, async () => {
     const huge = hugeConfig();
     const { file } = setup(huge);
-    const n = writeStats.holdMs.length;
-    await add([file], { use: true });
-    const held = writeStats.holdMs.slice(n);
+    const writes = new WriteRecorder();
+    await add([file], { use: true }, { observer: writes });
+    const held = writes.holdMs;
     assert.equal(held.length, 1);
     assert.ok(held[0]! < 50, `lock held ${held[0]!.toFixed(2)} ms`);
     const view = await kubectlView([file]);
@@ -316,13 +302,14 @@ describe('kubectl’s lock', () => {
   test('an existing lock makes us wait, then fail clearly; the lock is not ours to remove', async () => {
     const { dir, file } = setup();
     fs.writeFileSync(file + '.lock', '');
-    lockTiming.timeoutMs = 200;
-    let waits = 0;
-    lockTiming.onWait = () => waits++;
+    const writes = new WriteRecorder();
     const started = performance.now();
-    const e = await rejectsWith(add([file]), /is locked by another program \(.*config\.lock\); if no kubectl is running, delete it; nothing was written/);
+    const e = await rejectsWith(
+      add([file], {}, { lock: { timeoutMs: 200 }, observer: writes }),
+      /is locked by another program \(.*config\.lock\); if no kubectl is running, delete it; nothing was written/,
+    );
     assert.ok(performance.now() - started >= 200);
-    assert.ok(waits >= 5, `${waits} waits`);
+    assert.ok(writes.busy >= 5, `${writes.busy} waits`);
     assert.equal(e.file, file);
     assert.equal(read(file), BASE);
     assert.ok(fs.existsSync(file + '.lock'));
@@ -333,8 +320,7 @@ describe('kubectl’s lock', () => {
   test('we go ahead as soon as the other program lets go', async () => {
     const { dir, file } = setup();
     fs.writeFileSync(file + '.lock', '');
-    lockTiming.onWait = () => fs.rmSync(file + '.lock', { force: true });
-    const r = await add([file]);
+    const r = await add([file], {}, { observer: new WriteRecorder(() => fs.rmSync(file + '.lock', { force: true })) });
     assert.equal(r.changed, true);
     assert.deepEqual(leftovers(dir), []);
   });
@@ -342,14 +328,13 @@ describe('kubectl’s lock', () => {
   test('a change made while we waited is re-read, never overwritten', async () => {
     const { dir, file } = setup();
     fs.writeFileSync(file + '.lock', '');
-    const retries = writeStats.retries;
-    lockTiming.onWait = () => {
+    const writes = new WriteRecorder(() => {
       // What kubectl does while holding its lock: rewrite the file.
       fs.writeFileSync(file, read(file).replace('contexts:\n', 'contexts:\n- name: written-meanwhile\n  context: {cluster: homelab, user: admin@homelab}\n'));
       fs.rmSync(file + '.lock');
-    };
-    await add([file]);
-    assert.equal(writeStats.retries, retries + 1);
+    });
+    await add([file], {}, { observer: writes });
+    assert.equal(writes.retries, 1);
     const names = (await listContexts([file])).contexts.map((c) => c.name);
     assert.deepEqual(names, ['written-meanwhile', 'admin@homelab', 'pocket-id@talos']);
     assert.deepEqual(leftovers(dir), []);
@@ -360,11 +345,11 @@ describe('kubectl’s lock', () => {
     // kubectl truncates and rewrites in place while holding its lock; we read in the middle.
     fs.writeFileSync(file, BASE.slice(0, BASE.indexOf('users:') + 20));
     fs.writeFileSync(file + '.lock', '');
-    lockTiming.onWait = () => {
+    const writes = new WriteRecorder(() => {
       fs.writeFileSync(file, BASE);
       fs.rmSync(file + '.lock');
-    };
-    const r = await add([file]);
+    });
+    const r = await add([file], {}, { observer: writes });
     assert.equal(r.changed, true);
     assert.ok(read(file).startsWith(BASE.slice(0, BASE.indexOf('users:'))));
     assert.deepEqual(leftovers(dir), []);
@@ -372,12 +357,41 @@ describe('kubectl’s lock', () => {
 
   test('a write that fails under the lock leaves no lock, no temp file and the file as it was', async () => {
     const { dir, file } = setup();
-    writeHooks.beforeCommit = () => {
-      assert.ok(fs.existsSync(file + '.lock'), 'the lock is held during the commit');
-      throw new Error('disk full');
+    // A disk that fails the first rename: the moment between the temp file's write and its rename.
+    const failing = {
+      rename: () => {
+        assert.ok(fs.existsSync(file + '.lock'), 'the lock is held during the commit');
+        throw new Error('disk full');
+      },
+      writeFile: (f: string, data: Buffer) => fs.writeFileSync(f, data),
+      unlink: (f: string) => fs.unlinkSync(f),
     };
-    await rejectsWith(add([file]), /cannot be replaced \(disk full\); nothing was written/);
+    await rejectsWith(add([file], {}, { fs: failing }), /cannot be replaced \(disk full\); nothing was written/);
     assert.equal(read(file), BASE);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  test('when the second file of a write cannot be replaced, the first is put back as it was', async () => {
+    const { dir, file } = setup();
+    await add([file]);
+    const first = read(file);
+    // A later file with its own copy of our context: removing it changes both files in one write.
+    const second = path.join(dir, 'second');
+    const secondText = 'apiVersion: v1\nkind: Config\ncontexts:\n- name: pocket-id@talos\n  context: {cluster: talos, user: pocket-id}\n';
+    fs.writeFileSync(second, secondText);
+    let renames = 0;
+    const failsOnSecond = {
+      rename: (from: string, to: string) => {
+        if (++renames === 2) throw new Error('disk full');
+        fs.renameSync(from, to);
+      },
+      writeFile: (f: string, data: Buffer) => fs.writeFileSync(f, data),
+      unlink: (f: string) => fs.unlinkSync(f),
+    };
+    await rejectsWith(removeContext('pocket-id@talos', [file, second], { fs: failsOnSecond }), /second: cannot be replaced \(disk full\); nothing was written/);
+    assert.equal(renames, 2, 'the first file was replaced before the second failed');
+    assert.equal(read(file), first);
+    assert.equal(read(second), secondText);
     assert.deepEqual(leftovers(dir), []);
   });
 
@@ -386,8 +400,7 @@ describe('kubectl’s lock', () => {
     const child = spawn(process.execPath, ['-e', 'process.exit(0)']);
     await new Promise((r) => child.on('exit', r));
     fs.writeFileSync(file + '.lock', `pocketkube-lock pid=${child.pid} host=${(await import('node:os')).hostname()}\n`);
-    lockTiming.timeoutMs = 200;
-    await add([file]);
+    await add([file], {}, { lock: { timeoutMs: 200 } });
     assert.deepEqual(leftovers(dir), []);
   });
 
@@ -413,8 +426,7 @@ describe('kubectl’s lock', () => {
     const { file } = setup();
     await add([file]);
     fs.writeFileSync(file + '.lock', '');
-    lockTiming.timeoutMs = 50;
-    const r = await add([file]);
+    const r = await add([file], {}, { lock: { timeoutMs: 50 } });
     assert.equal(r.changed, false);
     fs.unlinkSync(file + '.lock');
   });

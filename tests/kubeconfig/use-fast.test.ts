@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { hugeConfig } from '../support/corpus.js';
-import { KubeconfigError, listContexts, lockTiming, useContext, writeStats } from '../../electron/core/kubeconfig/index.js';
-import { useContextStats } from '../../electron/core/kubeconfig/kubeconfig.js';
+import { KubeconfigError, listContexts, useContext } from '../../electron/core/kubeconfig/index.js';
 import { kubectl, kubectlAvailable, kubectlCurrent, kubectlView, leftovers, read, tempDir } from '../support/kubeconfig.js';
+import { WriteRecorder } from './write-recorder.js';
 
 const BLOCK = `# written by kubectl, then commented by hand
 apiVersion: v1
@@ -44,11 +44,10 @@ function setup(content: string | null, name = 'config', dir = tempDir()): { dir:
 }
 
 /** Run useContext and say which path it took. */
-async function use(name: string, files: string[]): Promise<{ result: Awaited<ReturnType<typeof useContext>>; path: 'fast' | 'full' }> {
-  const before = { ...useContextStats };
-  const result = await useContext(name, files);
-  const path = useContextStats.fast > before.fast ? 'fast' : 'full';
-  return { result, path };
+async function use(name: string, files: string[], writes = new WriteRecorder()): Promise<{ result: Awaited<ReturnType<typeof useContext>>; path: 'fast' | 'full' }> {
+  const result = await useContext(name, files, { observer: writes });
+  assert.equal(writes.paths.length, 1, `one path taken, not ${JSON.stringify(writes.paths)}`);
+  return { result, path: writes.paths[0]! };
 }
 
 async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<KubeconfigError> {
@@ -61,12 +60,6 @@ async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<Kubeconfig
   }
   assert.fail('expected a KubeconfigError');
 }
-
-afterEach(() => {
-  lockTiming.timeoutMs = 2000;
-  lockTiming.pollMs = 10;
-  delete lockTiming.onWait;
-});
 
 describe('useContext, fast path', () => {
   test('changes only the current-context value, keeps its comment, backs up, keeps the mode', async () => {
@@ -108,10 +101,10 @@ describe('useContext, fast path', () => {
 
   test('switching to the current context writes nothing', async () => {
     const { dir, file } = setup(BLOCK);
-    const commits = writeStats.commits;
-    const r = await use('one', [file]);
+    const writes = new WriteRecorder();
+    const r = await use('one', [file], writes);
     assert.deepEqual(r.result, { file, previous: 'one' });
-    assert.equal(writeStats.commits, commits);
+    assert.equal(writes.commits, 0);
     assert.deepEqual(fs.readdirSync(dir), ['config']);
   });
 
@@ -167,13 +160,12 @@ describe('useContext, fast path', () => {
   test('waits for kubectl’s lock; a change made meanwhile is re-read, never overwritten', async () => {
     const { dir, file } = setup(BLOCK);
     fs.writeFileSync(file + '.lock', '');
-    const retries = writeStats.retries;
-    lockTiming.onWait = () => {
+    const writes = new WriteRecorder(() => {
       fs.writeFileSync(file, read(file).replace('contexts:\n', 'contexts:\n- context:\n    cluster: a\n    user: a\n  name: meanwhile\n'));
       fs.rmSync(file + '.lock');
-    };
-    assert.equal((await use('two', [file])).path, 'fast');
-    assert.equal(writeStats.retries, retries + 1);
+    });
+    assert.equal((await use('two', [file], writes)).path, 'fast');
+    assert.equal(writes.retries, 1);
     const listed = await listContexts([file]);
     assert.deepEqual(listed.contexts.map((c) => c.name), ['meanwhile', 'one', 'two']);
     assert.equal(listed.currentContext, 'two');
@@ -183,8 +175,7 @@ describe('useContext, fast path', () => {
   test('a lock that stays is reported, and nothing is written', async () => {
     const { file } = setup(BLOCK);
     fs.writeFileSync(file + '.lock', '');
-    lockTiming.timeoutMs = 100;
-    await rejects(useContext('two', [file]), /is locked by another program/);
+    await rejects(useContext('two', [file], { lock: { timeoutMs: 100 } }), /is locked by another program/);
     assert.equal(read(file), BLOCK);
     fs.unlinkSync(file + '.lock');
   });

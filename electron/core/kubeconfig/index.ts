@@ -24,5 +24,5 @@ export {
   type KubeloginUser,
   type ProviderToAdd,
 } from './kubelogin.js';
-export { lockTiming, type LockTiming } from './lock.js';
-export { writeHooks, writeStats, type CommitInfo, type WriteStats } from './store.js';
+export type { LockWait } from './lock.js';
+export type { CommitInfo, FileOps, WriteObserver, WriteOptions } from './store.js';

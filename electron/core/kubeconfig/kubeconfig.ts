@@ -3,12 +3,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeconfigError, displayPath, where } from './errors.js';
-import { kubeconfigFiles } from './files.js';
+import { resolveFiles } from './files.js';
 import { EXEC_API_VERSION, EXTENSION_NAME, clusterCreatedByUs, isOurs } from './ours.js';
 import { fastParse, spliceCurrentContext, type ScalarSpan } from './fast-parse.js';
 import { configProblem, KINDS, lineOf, readRaw, type Entry, type Json, type KubeFile, type Kind, type RawFile } from './parse.js';
 import { isBase64 } from './schema.js';
-import { readView, retryUntilStill, transact, type Snapshot, type View } from './store.js';
+import { readView, retryUntilStill, transact, type Snapshot, type View, type WriteOptions } from './store.js';
 import type { ContextInfo } from '../../shared/api.js';
 export type { ContextInfo };
 
@@ -99,12 +99,6 @@ export function lineOfEntry(view: View, e: Entry): number | undefined {
   return node?.range ? lineOf(fileOf(view, e.file).text, node.range[0]) : undefined;
 }
 
-export function resolveFiles(files?: string[]): string[] {
-  const list = files && files.length > 0 ? [...new Set(files.filter((f) => f !== ''))] : kubeconfigFiles();
-  if (list.length === 0) throw new TypeError('no kubeconfig file given');
-  return list;
-}
-
 // ---- reading -----------------------------------------------------------------------------------------
 
 /**
@@ -183,8 +177,9 @@ function describeUser(body: Json): string {
 /**
  * Write (or update) the cluster, user and context PocketKube needs, the way kubectl would place them, and
  * nothing else. Returns `changed: false` without touching any file when everything is already in place.
+ * `io` gives the write its file operations, observer and lock waiting (each defaults to the real one).
  */
-export async function addContext(opts: AddContextOptions): Promise<AddContextResult> {
+export async function addContext(opts: AddContextOptions, io: WriteOptions = {}): Promise<AddContextResult> {
   const paths = resolveFiles(opts.files);
   if (typeof opts.provider !== 'string' || opts.provider === '') throw new TypeError('provider is required');
   if (/[\s@]/.test(opts.provider)) throw new TypeError(`provider must not contain spaces or "@", got ${JSON.stringify(opts.provider)}`);
@@ -336,7 +331,7 @@ export async function addContext(opts: AddContextOptions): Promise<AddContextRes
 
     if (opts.use && m.current !== contextName) edit(m.target).setCurrentContext(contextName);
     return { context: contextName, cluster: clusterName, user: opts.provider, file: ctxFile };
-  });
+  }, undefined, io);
   return { ...result, changed: written.length > 0 };
 }
 
@@ -375,14 +370,14 @@ function noSuchContext(name: string, target: string, names: Iterable<string>): K
 }
 
 /** Make `name` kubectl's current context, written where `kubectl config use-context` writes it. */
-export async function useContext(name: string, files?: string[]): Promise<{ file: string; previous?: string }> {
+export async function useContext(name: string, files?: string[], io: WriteOptions = {}): Promise<{ file: string; previous?: string }> {
   const paths = resolveFiles(files);
-  const fast = await useContextFast(name, paths);
+  const fast = await useContextFast(name, paths, io);
   if (fast) {
-    useContextStats.fast++;
+    io.observer?.pathTaken?.('fast');
     return fast;
   }
-  useContextStats.full++;
+  io.observer?.pathTaken?.('full');
   const { result } = await transact(paths, (view, edit) => {
     const m = merge(view);
     if (!m.contexts.has(name)) throw noSuchContext(name, m.target.path, m.contexts.keys());
@@ -394,12 +389,9 @@ export async function useContext(name: string, files?: string[]): Promise<{ file
     }
     edit(m.target).setCurrentContext(name);
     return out;
-  });
+  }, undefined, io);
   return result;
 }
-
-/** How often useContext took the fast path or needed the full reader (tests read it). */
-export const useContextStats = { fast: 0, full: 0 };
 
 interface FastFile extends Snapshot {
   js: Json;
@@ -446,7 +438,7 @@ async function readFast(paths: string[]): Promise<FastFile[]> {
  * and the write goes through the same locks, backup and rename as every other write. Undefined when a
  * file needs the full reader (unusual YAML, an error to word, no current-context line to change).
  */
-async function useContextFast(name: string, paths: string[]): Promise<{ file: string; previous?: string } | undefined> {
+async function useContextFast(name: string, paths: string[], io: WriteOptions): Promise<{ file: string; previous?: string } | undefined> {
   try {
     const { result } = await retryUntilStill(paths, async () => {
       const files = await readFast(paths);
@@ -470,7 +462,7 @@ async function useContextFast(name: string, paths: string[]): Promise<{ file: st
       const next = spliceCurrentContext(target.text, target.span, name);
       if (next === undefined) throw NEEDS_FULL_READ;
       return { result: out, read: files, changes: [{ file: target, next }] };
-    });
+    }, io);
     return result;
   } catch (e) {
     if (e === NEEDS_FULL_READ) return undefined;
@@ -484,7 +476,7 @@ async function useContextFast(name: string, paths: string[]): Promise<{ file: st
  * Remove a context PocketKube wrote, and its user and cluster when PocketKube wrote them and nothing else
  * uses them. A missing context is not an error (nothing to do); a context that is not PocketKube's is.
  */
-export async function removeContext(contextName: string, files?: string[]): Promise<RemoveContextResult> {
+export async function removeContext(contextName: string, files?: string[], io: WriteOptions = {}): Promise<RemoveContextResult> {
   const paths = resolveFiles(files);
   const { result } = await transact(paths, (view, edit) => {
     const m = merge(view);
@@ -536,7 +528,7 @@ export async function removeContext(contextName: string, files?: string[]): Prom
       : m.current;
     if (after) out.currentContext = after;
     return out;
-  });
+  }, undefined, io);
   return result;
 }
 

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer } from '../session/providers.js';
 import { unifiedDiff } from './diff.js';
-import { checkExec, execBody, lineOfEntry, resolveFiles, type ExecSpec } from './kubeconfig.js';
+import { resolveFiles } from './files.js';
+import { checkExec, execBody, lineOfEntry, type ExecSpec } from './kubeconfig.js';
 import { isOurs } from './ours.js';
 import type { FileEditor } from './edit.js';
 import type { Entry, Json, KubeFile } from './parse.js';
-import { backupPath, planEdits, transact, type Plan, type View } from './store.js';
+import { backupPath, planEdits, transact, type Plan, type View, type WriteOptions } from './store.js';
 
 /**
  * `pocketkube import-kubelogin`: find kubeconfig users that run kubelogin (`kubectl oidc-login get-token`
@@ -315,8 +316,9 @@ interface Candidate {
  * with the same issuer and client ID), and rewrite those users' exec to PocketKube's helper. Users that
  * cannot be imported as they are (a URL where the client ID goes, a placeholder, no issuer) are left
  * alone, each with its reason. With `dryRun` nothing is written; the diff shows what would change.
+ * `io` gives the write its file operations, observer and lock waiting (each defaults to the real one).
  */
-export async function importKubelogin(opts: ImportKubeloginOptions): Promise<ImportKubeloginResult> {
+export async function importKubelogin(opts: ImportKubeloginOptions, io: WriteOptions = {}): Promise<ImportKubeloginResult> {
   const paths = resolveFiles(opts.files);
   const execFor = (provider: string): Json => {
     const spec = opts.exec(provider);
@@ -398,9 +400,9 @@ export async function importKubelogin(opts: ImportKubeloginOptions): Promise<Imp
   let last: Plan<void> | undefined;
   let written: string[] = [];
   if (opts.dryRun) {
-    last = await planEdits(paths, plan);
+    last = await planEdits(paths, plan, io);
   } else {
-    ({ written } = await transact(paths, plan, (p) => (last = p)));
+    ({ written } = await transact(paths, plan, (p) => (last = p), io));
   }
   const { found, providersToAdd, secrets } = outcome!;
   const changes = last?.changes ?? [];

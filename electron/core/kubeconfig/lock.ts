@@ -11,16 +11,18 @@ import { KubeconfigError, displayPath } from './errors.js';
  * few syscalls of the final check and rename.
  */
 
-export interface LockTiming {
-  /** How long to wait for someone else's lock before giving up. */
+/** How long to wait for someone else's lock before giving up, and how often to look again. */
+export interface LockWait {
   timeoutMs: number;
-  /** How often to look again. */
   pollMs: number;
-  /** Called each time we find a lock held by someone else and wait (tests use it to act at that moment). */
-  onWait?: (lockPath: string) => void;
 }
 
-export const lockTiming: LockTiming = { timeoutMs: 2000, pollMs: 10 };
+const DEFAULT_WAIT: Readonly<LockWait> = Object.freeze({ timeoutMs: 2000, pollMs: 10 });
+
+export interface LockOptions extends Partial<LockWait> {
+  /** Called each time a lock is found held by someone else, right before waiting for it. */
+  onBusy?: (lockPath: string) => void;
+}
 
 /** Locks and temporary files this process holds right now; removed on exit or a fatal signal. */
 const held = new Set<string>();
@@ -186,7 +188,7 @@ function tryAcquireAll(order: string[]): HeldLocks | { blocked: string } {
 }
 
 /** Someone else holds `blocked`: clear it if it is a dead PocketKube's, else wait a little or give up. */
-async function waitFor(blocked: string, deadline: number): Promise<void> {
+async function waitFor(blocked: string, deadline: number, opts: LockOptions): Promise<void> {
   if (await removeIfOurStale(blocked)) return;
   if (Date.now() >= deadline) {
     const file = blocked.slice(0, -'.lock'.length);
@@ -195,26 +197,32 @@ async function waitFor(blocked: string, deadline: number): Promise<void> {
       file,
     );
   }
-  lockTiming.onWait?.(blocked);
-  await delay(lockTiming.pollMs);
+  opts.onBusy?.(blocked);
+  await delay(opts.pollMs ?? DEFAULT_WAIT.pollMs);
+}
+
+/**
+ * Take every lock of `order`, waiting (bounded) for the ones someone else holds, and hand them to `use` in
+ * the same tick as the last one was taken.
+ */
+async function whenLocked<T>(order: string[], opts: LockOptions, use: (locks: HeldLocks) => T): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_WAIT.timeoutMs);
+  installHooks();
+  for (;;) {
+    const got = tryAcquireAll(order);
+    if (!('blocked' in got)) return use(got);
+    await waitFor(got.blocked, deadline, opts);
+  }
 }
 
 /**
  * Take kubectl's lock on every file (a file whose directory does not exist cannot be locked and needs no
  * lock: kubectl would create the directory, we do not litter), run `fn` synchronously while holding them,
- * and let go at once. Someone else's lock is waited for, up to lockTiming.timeoutMs. Because `fn` runs in
+ * and let go at once. Someone else's lock is waited for, up to `opts.timeoutMs` (2 s). Because `fn` runs in
  * the same tick as the lock and the release, nothing else in this process can stretch the hold.
  */
-export async function withLocks<T>(files: string[], fn: () => T): Promise<{ value: T; heldMs: number }> {
-  const order = lockOrder(files);
-  const deadline = Date.now() + lockTiming.timeoutMs;
-  installHooks();
-  for (;;) {
-    const got = tryAcquireAll(order);
-    if ('blocked' in got) {
-      await waitFor(got.blocked, deadline);
-      continue;
-    }
+export async function withLocks<T>(files: string[], fn: () => T, opts: LockOptions = {}): Promise<{ value: T; heldMs: number }> {
+  return whenLocked(lockOrder(files), opts, (got) => {
     let value: T;
     try {
       value = fn();
@@ -222,19 +230,12 @@ export async function withLocks<T>(files: string[], fn: () => T): Promise<{ valu
       releasePaths(got.paths);
     }
     return { value, heldMs: performance.now() - got.acquiredAt };
-  }
+  });
 }
 
 /** Take the locks and keep them until releaseLocks (for tools and tests; writers use withLocks). */
-export async function acquireLocks(files: string[]): Promise<HeldLocks> {
-  const order = lockOrder(files);
-  const deadline = Date.now() + lockTiming.timeoutMs;
-  installHooks();
-  for (;;) {
-    const got = tryAcquireAll(order);
-    if (!('blocked' in got)) return got;
-    await waitFor(got.blocked, deadline);
-  }
+export async function acquireLocks(files: string[], opts: LockOptions = {}): Promise<HeldLocks> {
+  return whenLocked(lockOrder(files), opts, (got) => got);
 }
 
 export function releaseLocks(locks: HeldLocks): void {

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { KubeconfigError, displayPath } from './errors.js';
 import { FileEditor } from './edit.js';
-import { trackTemp, untrackTemp, withLocks } from './lock.js';
+import { trackTemp, untrackTemp, withLocks, type LockOptions, type LockWait } from './lock.js';
 import { parseRaw, readRaw, type KubeFile, type RawFile } from './parse.js';
 
 /**
@@ -17,26 +17,57 @@ import { parseRaw, readRaw, type KubeFile, type RawFile } from './parse.js';
  * Only steps 2-3 hold the locks: a few syscalls, no parsing, no fsync.
  */
 
-export interface WriteStats {
-  commits: number;
-  /** Attempts thrown away because a file changed between planning and locking. */
-  retries: number;
-  /** Lock hold times in milliseconds of the most recent commits (up to 10,000). */
-  holdMs: number[];
+/**
+ * The file operations of step 3, made under kubectl's locks: synchronous, so the lock is never held across
+ * an event-loop turn. `writeFile` and `unlink` put a file back when a later rename fails.
+ */
+export interface FileOps {
+  rename(from: string, to: string): void;
+  writeFile(file: string, data: Buffer): void;
+  unlink(file: string): void;
 }
-export const writeStats: WriteStats = { commits: 0, retries: 0, holdMs: [] };
 
+const nodeFileOps: FileOps = Object.freeze({
+  rename: (from: string, to: string) => fs.renameSync(from, to),
+  writeFile: (file: string, data: Buffer) => fs.writeFileSync(file, data),
+  unlink: (file: string) => fs.unlinkSync(file),
+});
+
+/** One file replaced by a write: its path and its text before and after. */
 export interface CommitInfo {
   file: string;
   before: string;
   after: string;
 }
-/** Test hook: sees every file replacement, as it happens, under the lock. */
-export const writeHooks: {
-  onCommit?: (info: CommitInfo) => void;
-  /** Test hook: runs under the lock right before the first rename; throwing simulates a failed write. */
-  beforeCommit?: (files: string[]) => void;
-} = {};
+
+/** Told what a write does, as it happens. Every method is optional. */
+export interface WriteObserver {
+  /** A file was replaced (called under the lock, right after its rename). */
+  fileReplaced?(info: CommitInfo): void;
+  /** A write went through: the files it replaced and how long kubectl's locks were held, in milliseconds. */
+  committed?(info: { files: string[]; heldMs: number }): void;
+  /** A file changed between reading and locking: nothing was written, and the write is planned again. */
+  retried?(): void;
+  /** Someone else holds the lock on a file: called each time before waiting for it. */
+  lockBusy?(lockPath: string): void;
+  /** Which reader useContext used: the fast one (a one-line splice) or the full one. */
+  pathTaken?(path: 'fast' | 'full'): void;
+}
+
+/** What a write is made with; every field defaults to the real thing. */
+export interface WriteOptions {
+  /** The renames under the lock (default: node:fs). */
+  fs?: FileOps;
+  observer?: WriteObserver;
+  /** How long to wait for someone else's lock (default 2,000 ms) and how often to look again (10 ms). */
+  lock?: Partial<LockWait>;
+}
+
+/** The lock options of a write: its waiting policy, reporting busy locks to its observer. */
+function lockOptions(io: WriteOptions): LockOptions {
+  const observer = io.observer;
+  return { ...io.lock, ...(observer?.lockBusy ? { onBusy: (lockPath: string) => observer.lockBusy?.(lockPath) } : {}) };
+}
 
 const RETRY_BUDGET_MS = 10_000;
 
@@ -51,7 +82,7 @@ export interface View {
  * so a read without the lock can catch it half-written. A file that fails to parse is therefore read once
  * more under kubectl's lock before its error counts: if the bytes changed, the new ones are parsed.
  */
-export async function readView(paths: string[]): Promise<{ view: View; errors: KubeconfigError[] }> {
+export async function readView(paths: string[], lock: LockOptions = {}): Promise<{ view: View; errors: KubeconfigError[] }> {
   const raws: RawFile[] = [];
   const files: (KubeFile | KubeconfigError)[] = [];
   for (const p of paths) {
@@ -68,7 +99,7 @@ export async function readView(paths: string[]): Promise<{ view: View; errors: K
   const failed = files.map((f, i) => (f instanceof KubeconfigError && raws[i]!.raw !== null ? i : -1)).filter((i) => i >= 0);
   if (failed.length > 0) {
     try {
-      const again = await withLocks(paths, () => failed.map((i) => readNow(paths[i]!)));
+      const again = await withLocks(paths, () => failed.map((i) => readNow(paths[i]!)), lock);
       failed.forEach((i, k) => {
         const now = again.value[k] ?? null;
         if (now !== null && !now.equals(raws[i]!.raw!)) files[i] = parseOrError({ ...raws[i]!, raw: now });
@@ -202,11 +233,11 @@ function unchangedSince(read: readonly Snapshot[], prepared: Prepared[]): boolea
   return true;
 }
 
-function renameSyncRetry(from: string, to: string): void {
+function renameSyncRetry(ops: FileOps, from: string, to: string): void {
   // Windows refuses to replace a file another process has open for a moment; try a few times.
   for (let i = 0; ; i++) {
     try {
-      fs.renameSync(from, to);
+      ops.rename(from, to);
       return;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -220,21 +251,20 @@ function renameSyncRetry(from: string, to: string): void {
 }
 
 /** Under the lock: backups first, then the new contents. On failure, put back what was already replaced. */
-function commit(prepared: Prepared[]): void {
+function commit(prepared: Prepared[], ops: FileOps, observer: WriteObserver | undefined): void {
   const done: Prepared[] = [];
   try {
-    writeHooks.beforeCommit?.(prepared.map((p) => p.file.path));
     for (const p of prepared) {
-      renameSyncRetry(p.tmp, p.target);
+      renameSyncRetry(ops, p.tmp, p.target);
       untrackTemp(p.tmp);
       done.push(p);
-      writeHooks.onCommit?.({ file: p.file.path, before: p.file.text, after: p.next });
+      observer?.fileReplaced?.({ file: p.file.path, before: p.file.text, after: p.next });
     }
   } catch (e) {
     for (const p of done) {
       try {
-        if (p.file.exists) fs.writeFileSync(p.target, p.file.raw);
-        else fs.unlinkSync(p.target);
+        if (p.file.exists) ops.writeFile(p.target, p.file.raw);
+        else ops.unlink(p.target);
       } catch {
         // Best effort: the backup file still holds the previous content.
       }
@@ -277,22 +307,25 @@ export async function commitChanges(
   paths: string[],
   read: readonly Snapshot[],
   changes: readonly { file: Snapshot; next: string }[],
+  io: WriteOptions = {},
 ): Promise<boolean> {
   let prepared: Prepared[] = [];
   try {
     for (const c of changes) prepared.push(await prepare(c.file, c.next));
-    const { value: committed, heldMs } = await withLocks(paths, () => {
-      if (!unchangedSince(read, prepared)) return false;
-      commit(prepared);
-      return true;
-    });
+    const { value: committed, heldMs } = await withLocks(
+      paths,
+      () => {
+        if (!unchangedSince(read, prepared)) return false;
+        commit(prepared, io.fs ?? nodeFileOps, io.observer);
+        return true;
+      },
+      lockOptions(io),
+    );
     if (!committed) {
-      writeStats.retries++;
+      io.observer?.retried?.();
       return false;
     }
-    writeStats.commits++;
-    writeStats.holdMs.push(heldMs);
-    if (writeStats.holdMs.length > 10000) writeStats.holdMs.shift();
+    io.observer?.committed?.({ files: prepared.map((p) => p.file.path), heldMs });
     await syncDirs(prepared);
     prepared = [];
     return true;
@@ -309,12 +342,13 @@ export async function commitChanges(
 export async function retryUntilStill<T>(
   paths: string[],
   attempt: () => Promise<{ result: T; read: readonly Snapshot[]; changes: readonly { file: Snapshot; next: string }[] }>,
+  io: WriteOptions = {},
 ): Promise<{ result: T; written: string[] }> {
   const deadline = Date.now() + RETRY_BUDGET_MS;
   for (;;) {
     const { result, read, changes } = await attempt();
     if (changes.length === 0) return { result, written: [] };
-    if (await commitChanges(paths, read, changes)) return { result, written: changes.map((c) => c.file.path) };
+    if (await commitChanges(paths, read, changes, io)) return { result, written: changes.map((c) => c.file.path) };
     if (Date.now() > deadline) throw keptChanging(paths);
   }
 }
@@ -331,8 +365,12 @@ export interface Plan<T> {
  * One fresh read of the files and `plan` run against it, writing nothing: what transact would write now.
  * `plan` must only read the view and call the editors it gets from `edit(file)`.
  */
-export async function planEdits<T>(paths: string[], plan: (view: View, edit: (file: KubeFile) => FileEditor) => T): Promise<Plan<T>> {
-  const { view, errors } = await readView(paths);
+export async function planEdits<T>(
+  paths: string[],
+  plan: (view: View, edit: (file: KubeFile) => FileEditor) => T,
+  io: WriteOptions = {},
+): Promise<Plan<T>> {
+  const { view, errors } = await readView(paths, lockOptions(io));
   if (errors[0]) throw new KubeconfigError(`${errors[0].message}; nothing was written`, errors[0].file, errors[0].line);
   const editors = new Map<string, FileEditor>();
   const edit = (file: KubeFile): FileEditor => {
@@ -353,18 +391,24 @@ export async function planEdits<T>(paths: string[], plan: (view: View, edit: (fi
 
 /**
  * Run `plan` against a fresh read of the files and write what it edited, as described above. Files
- * without edits are not touched. `onPlan` sees the plan that was written (the last one, after retries).
+ * without edits are not touched. `onPlan` sees the plan that was written (the last one, after retries);
+ * `io` gives the write its file operations, observer and lock waiting (each defaults to the real one).
  */
 export async function transact<T>(
   paths: string[],
   plan: (view: View, edit: (file: KubeFile) => FileEditor) => T,
   onPlan?: (p: Plan<T>) => void,
+  io: WriteOptions = {},
 ): Promise<{ result: T; written: string[] }> {
-  return retryUntilStill(paths, async () => {
-    const p = await planEdits(paths, plan);
-    onPlan?.(p);
-    return p;
-  });
+  return retryUntilStill(
+    paths,
+    async () => {
+      const p = await planEdits(paths, plan, io);
+      onPlan?.(p);
+      return p;
+    },
+    io,
+  );
 }
 
 /** Where the backup of `file` goes: next to the file a symlink points to, as `<name>.pocketkube.bak`. */

@@ -5,5 +5,5 @@
  */
 export { talosPatch, PATCH_FILE, DEFAULT_ANONYMOUS, AUTHN_CONFIG_API_VERSION, type TalosPatch, type TalosPatchOptions, type TalosShape } from './patch.js';
 export { rbacBinding, applyRbac, pocketIdGroupName, MANAGED_BY_LABEL, type RbacBinding, type RbacBindingOptions } from './rbac.js';
-export { whoami, loadKubeconfig, kubeconfigPaths, KubeRequestError, type WhoAmI, type KubeFailureKind, type LoadedKubeconfig } from './kube.js';
+export { whoami, loadKubeconfig, KubeRequestError, type WhoAmI, type KubeFailureKind, type LoadedKubeconfig } from './kube.js';
 export { doctor, formatChecks, type DoctorCheck, type DoctorOptions, type DoctorProvider } from './doctor.js';

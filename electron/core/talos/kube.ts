@@ -3,9 +3,9 @@
  * does, and turning failures into one-sentence errors that say whether the token, RBAC, TLS or the network is at fault.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiException, AuthenticationV1Api, KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { resolveFiles } from '../kubeconfig/files.js';
 import type { WhoAmI } from '../../shared/talos.js';
 export type { WhoAmI };
 
@@ -34,20 +34,12 @@ export interface LoadedKubeconfig {
   files: string[];
 }
 
-/** KUBECONFIG's list, or ~/.kube/config, when no files are given. */
-export function kubeconfigPaths(files?: string[]): string[] {
-  if (files && files.length) return files;
-  const env = process.env.KUBECONFIG;
-  if (env) return env.split(path.delimiter).filter(Boolean);
-  return [path.join(os.homedir(), '.kube', 'config')];
-}
-
 /**
  * Reads and merges kubeconfig files like kubectl: missing files are skipped, the first file that defines a name wins,
  * and current-context comes from the first file that sets it. (client-node's own mergeConfig throws on duplicates.)
  */
 export function loadKubeconfig(opts: { kubeconfigFiles?: string[]; context?: string }): LoadedKubeconfig {
-  const paths = kubeconfigPaths(opts.kubeconfigFiles);
+  const paths = resolveFiles(opts.kubeconfigFiles);
   const clusters: Cluster[] = [];
   const users: User[] = [];
   const contexts: Context[] = [];
