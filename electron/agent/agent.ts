@@ -2,6 +2,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { systemClock, type Clock } from '../core/platform/clock.js';
 import type { ExpiryPolicy } from '../shared/expiry.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
+import { PocketKubeError } from '../core/platform/errors.js';
 import { ProviderRegistry, secretKeys, type ProviderConfig } from '../core/session/providers.js';
 import { FileSecretStore, type SecretStore } from '../core/session/secret-store.js';
 import { Session, type Logger, type SessionSnapshot } from '../core/session/session.js';
@@ -30,8 +31,11 @@ export interface AgentOptions {
   socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
 }
 
-export class AgentAlreadyRunningError extends Error {
-  override readonly name = 'AgentAlreadyRunningError';
+export class AgentAlreadyRunningError extends PocketKubeError {
+  override name = 'AgentAlreadyRunningError';
+  constructor(message: string) {
+    super('agent_running', message);
+  }
 }
 
 /**

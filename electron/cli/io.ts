@@ -1,5 +1,18 @@
-import type { AgentStatus } from '../agent/agent.js';
-import type { SessionSnapshot } from '../core/session/session.js';
+import { KubeconfigError } from '../core/kubeconfig/errors.js';
+import { PocketKubeError, UsageError } from '../core/platform/errors.js';
+import type { AgentStatus, SessionSnapshot } from '../shared/api.js';
+
+/** The CLI's one exit-code rule: a usage mistake exits 2, every other failure 1. */
+export function exitCodeFor(e: unknown): number {
+  return e instanceof UsageError ? 2 : 1;
+}
+
+/** A failure as its line on stderr: PocketKube's own sentences ("PocketKube: not signed in…") as they are, others prefixed. */
+export function errorLine(e: unknown): string {
+  const message = (e as Error)?.message;
+  const ours = (e instanceof PocketKubeError && !(e instanceof UsageError)) || e instanceof KubeconfigError;
+  return ours && message.startsWith('PocketKube') ? message : `pocketkube: ${message}`;
+}
 
 /** Human-readable `pocketkube status`: one block per provider, no secrets (there are none in the status). */
 export function formatStatus(status: AgentStatus | undefined, offline: { socket: string; providers: { name: string; issuer: string; clientId: string }[] }): string {

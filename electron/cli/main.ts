@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AgentStatus } from '../agent/agent.js';
 import { apiVersionFromExecInfo } from '../core/credential/exec-credential.js';
 import { helperExec } from '../core/credential/helper-path.js';
-import { KubeconfigError } from '../core/kubeconfig/errors.js';
+import { PocketKubeError, UsageError } from '../core/platform/errors.js';
 import { ensureHome, resolveHome, type Home } from '../core/platform/home.js';
 import {
   DEFAULT_CALLBACK_PORT,
@@ -15,22 +15,18 @@ import {
   normalizeIssuer,
   ProviderRegistry,
   secretKeys,
-  UsageError,
   validatePort,
   validateProviderName,
   type ProviderConfig,
 } from '../core/session/providers.js';
 import { FileSecretStore } from '../core/session/secret-store.js';
 import type { SessionSnapshot } from '../core/session/session.js';
-import { AgentClient, AgentError, AgentNotRunningError } from '../client/agent-client.js';
-import { formatProvider, formatStatus } from './io.js';
+import { AgentClient, AgentNotRunningError } from '../client/agent-client.js';
+import { errorLine, exitCodeFor, formatProvider, formatStatus } from './io.js';
 import { openBrowser } from './open-browser.js';
 
 const kubeconfig = () => import('../core/kubeconfig/index.js');
 const talos = () => import('./commands/talos.js');
-
-/** Errors the talos commands throw, recognised without loading them. */
-const isTalosCliError = (e: unknown): e is Error & { exitCode: number } => (e as Error)?.name === 'TalosCliError';
 
 const USAGE = `Usage: pocketkube <command> [options]
 
@@ -60,20 +56,11 @@ Commands:
 
 Environment: POCKETKUBE_HOME (default ~/.pocketkube), KUBECONFIG, BROWSER.`;
 
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
 function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new CliError(`${(err as Error).message.split('\n')[0]}. See \`pocketkube --help\`.`, 2);
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}. See \`pocketkube --help\`.`);
   }
 }
 
@@ -95,7 +82,7 @@ async function agentStatus(client: AgentClient): Promise<AgentStatus | undefined
 }
 
 async function cmdAgent(home: Home): Promise<void> {
-  const { Agent, AgentAlreadyRunningError } = await import('../agent/agent.js');
+  const { Agent } = await import('../agent/agent.js');
   let requestStop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (requestStop = resolve));
   const agent = new Agent({
@@ -110,7 +97,6 @@ async function cmdAgent(home: Home): Promise<void> {
   try {
     await agent.start();
   } catch (e) {
-    if (e instanceof AgentAlreadyRunningError) throw new CliError(e.message);
     throw e;
   }
   err(`PocketKube agent running (pid ${process.pid}); socket ${home.socketPath}. Stop with Ctrl-C.`);
@@ -144,17 +130,17 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
       'ca-file': { type: 'string' },
     });
     const name = validateProviderName(positionals[0] ?? '');
-    if (!values.issuer) throw new CliError('provider add needs --issuer URL (your Pocket ID address).', 2);
-    if (!values['client-id']) throw new CliError('provider add needs --client-id ID (the Client ID from Pocket ID).', 2);
+    if (!values.issuer) throw new UsageError('provider add needs --issuer URL (your Pocket ID address).');
+    if (!values['client-id']) throw new UsageError('provider add needs --client-id ID (the Client ID from Pocket ID).');
     let clientSecret: string | undefined;
     if (values['client-secret-file']) {
       const f = values['client-secret-file'];
       try {
         clientSecret = (await readFile(f, 'utf8')).trim();
       } catch (e) {
-        throw new CliError(`cannot read the client secret file ${f} (${(e as NodeJS.ErrnoException).code}); nothing was saved.`);
+        throw new PocketKubeError('unreadable_file', `cannot read the client secret file ${f} (${(e as NodeJS.ErrnoException).code}); nothing was saved.`);
       }
-      if (!clientSecret) throw new CliError(`the client secret file ${f} is empty; nothing was saved.`);
+      if (!clientSecret) throw new PocketKubeError('empty_secret', `the client secret file ${f} is empty; nothing was saved.`);
     }
     const scopes = values.scope?.flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
     const provider: ProviderConfig = {
@@ -181,19 +167,19 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
   }
   if (sub === 'remove') {
     const name = rest[0];
-    if (!name) throw new CliError('provider remove needs the provider NAME.', 2);
+    if (!name) throw new UsageError('provider remove needs the provider NAME.');
     try {
       await client.request('DELETE', `/v1/providers/${encodeURIComponent(name)}`);
     } catch (e) {
       if (!(e instanceof AgentNotRunningError)) throw e;
-      if (!(await registry.remove(name))) throw new CliError(`No provider named ${name}.`);
+      if (!(await registry.remove(name))) throw new PocketKubeError('unknown_provider', `No provider named ${name}.`);
       const store = new FileSecretStore(home.secretsFile);
       for (const key of [secretKeys.clientSecret(name), secretKeys.refreshToken(name), secretKeys.idToken(name)]) await store.delete(key);
     }
     out(`Provider ${name} removed (its stored session and secret too).`);
     return;
   }
-  throw new CliError('provider takes add, list or remove. See `pocketkube --help`.', 2);
+  throw new UsageError('provider takes add, list or remove. See `pocketkube --help`.');
 }
 
 async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promise<void> {
@@ -218,7 +204,7 @@ async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promis
       err(`Signed in to ${name} as ${id?.name ?? id?.email ?? id?.sub}${id?.groups.length ? ` (groups: ${id.groups.join(', ')})` : ''}; ID token expires ${res.provider.idToken?.expiresIn ?? 'soon'}.`);
       return;
     } catch (e) {
-      if (e instanceof AgentError && e.code === 'timeout' && Date.now() < deadline) continue;
+      if (e instanceof PocketKubeError && e.code === 'timeout' && Date.now() < deadline) continue;
       throw e;
     }
   }
@@ -266,7 +252,7 @@ async function requestCredential(client: AgentClient, body: Record<string, unkno
 
 async function cmdCredential(client: AgentClient, args: string[]): Promise<void> {
   const { values } = parse(args, { provider: { type: 'string' } });
-  if (!values.provider) throw new CliError('credential needs --provider NAME.', 2);
+  if (!values.provider) throw new UsageError('credential needs --provider NAME.');
   await requestCredential(client, { provider: values.provider });
 }
 
@@ -285,7 +271,7 @@ async function cmdGetToken(client: AgentClient, args: string[]): Promise<void> {
   });
   const issuer = values['oidc-issuer-url'];
   const clientId = values['oidc-client-id'];
-  if (typeof issuer !== 'string' || typeof clientId !== 'string') throw new CliError('get-token needs --oidc-issuer-url and --oidc-client-id.', 2);
+  if (typeof issuer !== 'string' || typeof clientId !== 'string') throw new UsageError('get-token needs --oidc-issuer-url and --oidc-client-id.');
   await requestCredential(client, {
     issuer,
     client_id: clientId,
@@ -314,7 +300,7 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
       // A kubeconfig that `talosctl kubeconfig -` printed: take its cluster's server and CA only.
       const file = values['from-kubeconfig'];
       const text = await readFile(file === '-' ? '/dev/stdin' : file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw new CliError(`cannot read ${file} (${e.code}); nothing was written.`);
+        throw new PocketKubeError('unreadable_file', `cannot read ${file} (${e.code}); nothing was written.`);
       });
       const { clusterFromKubeconfigText } = await import('../core/talos/setup.js');
       const c = clusterFromKubeconfigText(text, file === '-' ? 'the kubeconfig on stdin' : file);
@@ -322,12 +308,12 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
       caData = c.caData;
       name = name ?? c.name;
     }
-    if (!values.provider) throw new CliError('cluster add needs --provider P.', 2);
+    if (!values.provider) throw new UsageError('cluster add needs --provider P.');
     const sources = [values.server, values['from-context'], values['from-kubeconfig']].filter(Boolean).length;
-    if (sources !== 1) throw new CliError('cluster add takes one of --server URL, --from-context CTX or --from-kubeconfig FILE.', 2);
-    if (!name && !values['from-context']) throw new CliError('cluster add needs a cluster NAME (or --from-context CTX).', 2);
+    if (sources !== 1) throw new UsageError('cluster add takes one of --server URL, --from-context CTX or --from-kubeconfig FILE.');
+    if (!name && !values['from-context']) throw new UsageError('cluster add needs a cluster NAME (or --from-context CTX).');
     const known = await new ProviderRegistry(home.settingsFile).get(values.provider);
-    if (!known) throw new CliError(`No provider named ${values.provider}; add it first with \`pocketkube provider add\`.`);
+    if (!known) throw new PocketKubeError('unknown_provider', `No provider named ${values.provider}; add it first with \`pocketkube provider add\`.`);
     const { addContext } = await kubeconfig();
     const res = await addContext({
       name: name ?? '',
@@ -361,12 +347,12 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
   }
   if (sub === 'remove') {
     const ctx = rest[0];
-    if (!ctx) throw new CliError('cluster remove needs the CONTEXT name (e.g. pocket-id@prod).', 2);
+    if (!ctx) throw new UsageError('cluster remove needs the CONTEXT name (e.g. pocket-id@prod).');
     const res = await (await kubeconfig()).removeContext(ctx);
     out(`Removed ${res.removed.join(', ') || 'nothing'}.`);
     return;
   }
-  throw new CliError('cluster takes add, list or remove. See `pocketkube --help`.', 2);
+  throw new UsageError('cluster takes add, list or remove. See `pocketkube --help`.');
 }
 
 async function cmdContexts(args: string[]): Promise<void> {
@@ -422,7 +408,7 @@ async function cmdImportKubelogin(home: Home, client: AgentClient, args: string[
 
 async function cmdUse(args: string[]): Promise<void> {
   const name = args[0];
-  if (!name) throw new CliError('use needs a CONTEXT name; list them with `pocketkube contexts`.', 2);
+  if (!name) throw new UsageError('use needs a CONTEXT name; list them with `pocketkube contexts`.');
   const res = await (await kubeconfig()).useContext(name);
   out(`Switched to context "${name}"${res.previous && res.previous !== name ? ` (was ${res.previous})` : ''}.`);
 }
@@ -489,20 +475,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof CliError || isTalosCliError(e)) {
-      err(`pocketkube: ${e.message}`);
-      return e.exitCode;
-    }
-    if (e instanceof UsageError) {
-      err(`pocketkube: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof AgentNotRunningError || e instanceof AgentError || e instanceof KubeconfigError) {
-      err(e.message.startsWith('PocketKube') ? e.message : `pocketkube: ${e.message}`);
-      return 1;
-    }
-    err(`pocketkube: ${(e as Error).message}`);
-    return 1;
+    err(errorLine(e));
+    return exitCodeFor(e);
   }
 }
 

@@ -1,23 +1,14 @@
 import http from 'node:http';
+import { PocketKubeError } from '../core/platform/errors.js';
+import type { Failure } from '../shared/api.js';
 
-export class AgentNotRunningError extends Error {
-  override readonly name = 'AgentNotRunningError';
+export class AgentNotRunningError extends PocketKubeError {
+  override name = 'AgentNotRunningError';
   constructor(readonly socketPath: string) {
     super(
+      'agent_not_running',
       `No PocketKube agent is running (nothing answers on ${socketPath}). Start the PocketKube app, or run \`pocketkube agent\` in another terminal.`,
     );
-  }
-}
-
-export class AgentError extends Error {
-  override readonly name = 'AgentError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly needsSignIn: boolean,
-  ) {
-    super(message);
   }
 }
 
@@ -48,8 +39,9 @@ export class AgentClient {
               parsed = undefined;
             }
             if ((res.statusCode ?? 500) >= 400) {
-              const e = (parsed as { error?: { code?: string; message?: string; needsSignIn?: boolean } } | undefined)?.error;
-              reject(new AgentError(res.statusCode ?? 500, e?.code ?? 'error', e?.message ?? (text.trim() || `HTTP ${res.statusCode}`), Boolean(e?.needsSignIn)));
+              const e = (parsed as { error?: Partial<Failure> } | undefined)?.error;
+              const failure = { code: e?.code ?? 'error', message: e?.message ?? (text.trim() || `HTTP ${res.statusCode}`), needsSignIn: e?.needsSignIn };
+              reject(PocketKubeError.fromFailure(failure, { status: res.statusCode ?? 500 }));
             } else resolve(parsed as T);
           });
           res.on('error', reject);

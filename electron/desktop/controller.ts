@@ -10,7 +10,7 @@ import { helperExec } from '../core/credential/helper-path.js';
 import { addContext, kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
 import type { AddClusterRequest, AppState, ContextsState, FileChoice, PocketKubeHandlers } from '../shared/ipc.js';
 import type { Home } from '../core/platform/home.js';
-import { UsageError } from '../core/session/providers.js';
+import { UsageError } from '../core/platform/errors.js';
 import { AgentClient } from '../client/agent-client.js';
 import { applyRbac, rbacBinding, whoami } from '../core/talos/index.js';
 import { clusterFromKubeconfigText, doctorForProvider, patchForProvider } from '../core/talos/setup.js';

@@ -5,6 +5,16 @@
  */
 import type { ExpiryState } from './expiry.js';
 
+/**
+ * A failure as data, the same on the socket (`{ok:false, error}`), over IPC and in the window: a code to act
+ * on, a message to show, and `needsSignIn` when signing in is the fix. Thrown as `PocketKubeError`.
+ */
+export interface Failure {
+  code: string;
+  message: string;
+  needsSignIn?: boolean;
+}
+
 /** Where an agent keeps refresh tokens: a 0600 file (headless), the OS keychain (tray), or memory (tests). */
 export type SecretStoreKind = 'file' | 'os-keychain' | 'memory';
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../platform/atomic-file.js';
+import { UsageError } from '../platform/errors.js';
 
 /** A provider is an issuer plus a client; each has one session. The client secret lives in the SecretStore. */
 export interface ProviderConfig {
@@ -18,10 +19,6 @@ export interface ProviderConfig {
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups'];
 export const DEFAULT_CALLBACK_PORT = 8000;
 const SETTINGS_VERSION = 1;
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export function validateProviderName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
@@ -76,13 +73,13 @@ export class ProviderRegistry {
     try {
       parsed = JSON.parse(text) as SettingsFile;
     } catch (err) {
-      throw new UsageError(`${this.file} is not valid JSON (${(err as Error).message}); fix or remove it`);
+      throw new UsageError(`${this.file} is not valid JSON (${(err as Error).message}); fix or remove it`, 'bad_settings');
     }
     if (!parsed || !Array.isArray(parsed.providers)) {
-      throw new UsageError(`${this.file} has no "providers" list; fix or remove it`);
+      throw new UsageError(`${this.file} has no "providers" list; fix or remove it`, 'bad_settings');
     }
     if (parsed.version > SETTINGS_VERSION) {
-      throw new UsageError(`${this.file} was written by a newer PocketKube (version ${parsed.version}); upgrade PocketKube`);
+      throw new UsageError(`${this.file} was written by a newer PocketKube (version ${parsed.version}); upgrade PocketKube`, 'bad_settings');
     }
     return parsed.providers.map((p) => ({
       ...p,
