@@ -9,7 +9,7 @@ import { Session, type Logger, type SessionSnapshot } from '../core/session/sess
 import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
 import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
 import { probeSocket, startSocketServer, type SocketServer } from './server.js';
-import { createApi } from './routes.js';
+import { createRoutes, type AgentApi } from './routes.js';
 import type { AgentStatus } from '../shared/api.js';
 export type { AgentStatus };
 
@@ -42,7 +42,7 @@ export class AgentAlreadyRunningError extends PocketKubeError {
  * The one owner of every session. The tray app, the headless `pocketkube agent` and the tests all run this;
  * the CLI, kubectl's helper and the window are its clients over the socket.
  */
-export class Agent {
+export class Agent implements AgentApi {
   readonly sessions = new Map<string, Session>();
   readonly registry: ProviderRegistry;
   readonly store: SecretStore;
@@ -77,7 +77,7 @@ export class Agent {
     await this.takeInstanceLock();
     try {
       await this.reloadProviders();
-      this.server = await startSocketServer(this.home.socketPath, createApi(this), (m) => this.log('error', m), this.options.socketLimits);
+      this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);
       await this.watchKubeconfig();
     } catch (err) {
       await this.releaseInstanceLock();
@@ -220,6 +220,22 @@ export class Agent {
 
   session(name: string): Session | undefined {
     return this.sessions.get(name);
+  }
+
+  liveSessions(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  listProviders(): Promise<ProviderConfig[]> {
+    return this.registry.list();
+  }
+
+  canStopOnRequest(): boolean {
+    return Boolean(this.options.onShutdownRequest);
+  }
+
+  stopOnRequest(): void {
+    this.options.onShutdownRequest?.();
   }
 
   status(): AgentStatus {

@@ -10,7 +10,27 @@ import {
 import { PocketKubeError } from '../core/platform/errors.js';
 import type { Session } from '../core/session/session.js';
 import type { ApiRequest, ApiResponse } from './server.js';
-import type { Agent } from './agent.js';
+import type { AgentStatus } from '../shared/api.js';
+
+/**
+ * What the routes need from the agent, and nothing more: the Agent implements it, the routes never see its
+ * fields (and agent.ts imports routes.ts, never the other way round).
+ */
+export interface AgentApi {
+  status(): AgentStatus;
+  session(name: string): Session | undefined;
+  liveSessions(): Session[];
+  /** The providers as saved in settings. */
+  listProviders(): Promise<ProviderConfig[]>;
+  saveProvider(provider: ProviderConfig, clientSecret?: string): Promise<void>;
+  removeProvider(name: string): Promise<boolean>;
+  reloadProviders(): Promise<void>;
+  /** Called on every status change; returns the unsubscribe function. */
+  onChange(listener: (status: AgentStatus) => void): () => void;
+  /** Whether this agent stops when a client asks (the tray app taking over from a headless agent). */
+  canStopOnRequest(): boolean;
+  stopOnRequest(): void;
+}
 
 const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });
 
@@ -30,10 +50,12 @@ function list(body: Record<string, unknown>, name: string): string[] {
   return (items as string[]).flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
 }
 
-function sessionOrThrow(agent: Agent, name: string): Session {
+const providerNames = (agent: AgentApi): string[] => agent.liveSessions().map((s) => s.name);
+
+function sessionOrThrow(agent: AgentApi, name: string): Session {
   const s = agent.session(name);
   if (!s) {
-    const known = [...agent.sessions.keys()];
+    const known = providerNames(agent);
     throw new PocketKubeError('unknown_provider',
       `PocketKube has no provider named "${name}"${known.length ? ` (known: ${known.join(', ')})` : ''}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`,
     );
@@ -42,16 +64,17 @@ function sessionOrThrow(agent: Agent, name: string): Session {
 }
 
 /** kubelogin's flags name an issuer and client, not a provider: find it, or add it once and ask for a sign-in. */
-async function providerForKubeloginFlags(agent: Agent, body: Record<string, unknown>): Promise<Session> {
+async function providerForKubeloginFlags(agent: AgentApi, body: Record<string, unknown>): Promise<Session> {
   const issuer = normalizeIssuer(field(body, 'issuer')!);
   const clientId = field(body, 'client_id');
   if (!clientId) throw new PocketKubeError('missing_field', 'give "client_id" with "issuer" (kubelogin\'s --oidc-client-id)');
-  for (const s of agent.sessions.values()) {
+  for (const s of agent.liveSessions()) {
     if (s.provider.issuer === issuer && s.provider.clientId === clientId) return s;
   }
   const host = new URL(issuer).hostname.replace(/[^A-Za-z0-9._-]/g, '-') || 'pocket-id';
+  const taken = new Set(providerNames(agent));
   let name = host;
-  for (let i = 2; agent.sessions.has(name); i++) name = `${host}-${i}`;
+  for (let i = 2; taken.has(name); i++) name = `${host}-${i}`;
   const extra = list(body, 'scope');
   const provider: ProviderConfig = {
     name,
@@ -67,7 +90,7 @@ async function providerForKubeloginFlags(agent: Agent, body: Record<string, unkn
   return s;
 }
 
-export function createApi(agent: Agent) {
+export function createRoutes(agent: AgentApi) {
   return async function handle(req: ApiRequest): Promise<ApiResponse> {
     const { method, path, body } = req;
     let parts: string[];
@@ -139,21 +162,21 @@ export function createApi(agent: Agent) {
     // POST /v1/shutdown: the tray app taking over from a headless agent asks it to stop.
     if (route.length === 1 && route[0] === 'shutdown') {
       allow('POST');
-      if (!agent.options.onShutdownRequest) throw new PocketKubeError('not_supported', 'this agent does not stop on request; stop it where it runs');
-      setTimeout(() => agent.options.onShutdownRequest?.(), 10);
+      if (!agent.canStopOnRequest()) throw new PocketKubeError('not_supported', 'this agent does not stop on request; stop it where it runs');
+      setTimeout(() => agent.stopOnRequest(), 10);
       return ok({ ok: true });
     }
 
     if (route[0] === 'reload' && route.length === 1) {
       allow('POST');
       await agent.reloadProviders();
-      return ok({ ok: true, providers: [...agent.sessions.keys()] });
+      return ok({ ok: true, providers: providerNames(agent) });
     }
 
     if (route[0] === 'providers') {
       if (route.length === 1) {
         allow('GET', 'POST');
-        if (method === 'GET') return ok({ providers: await agent.registry.list() });
+        if (method === 'GET') return ok({ providers: await agent.listProviders() });
         const provider: ProviderConfig = {
           name: validateProviderName(field(body, 'name') ?? ''),
           issuer: normalizeIssuer(field(body, 'issuer') ?? ''),
