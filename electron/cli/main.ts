@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 // Only light modules load up front: each command imports what it needs, so `pocketkube use` does not pay
 // for openid-client or @kubernetes/client-node (hundreds of ms of start-up).
-import type { AgentStatus } from '../agent/agent.js';
+import type { AgentStatus, CredentialRequest } from '../shared/api.js';
 import { apiVersionFromExecInfo } from '../core/credential/exec-credential.js';
 import { helperExec } from '../core/credential/helper-path.js';
 import { PocketKubeError, UsageError } from '../core/platform/errors.js';
@@ -20,7 +20,6 @@ import {
   type ProviderConfig,
 } from '../core/session/providers.js';
 import { FileSecretStore } from '../core/session/secret-store.js';
-import type { SessionSnapshot } from '../core/session/session.js';
 import { AgentClient, AgentNotRunningError } from '../client/agent-client.js';
 import { errorLine, exitCodeFor, formatProvider, formatStatus } from './io.js';
 import { openBrowser } from './open-browser.js';
@@ -74,7 +73,7 @@ async function pickProvider(home: Home, name: string | undefined): Promise<strin
 
 async function agentStatus(client: AgentClient): Promise<AgentStatus | undefined> {
   try {
-    return await client.request<AgentStatus>('GET', '/v1/status', undefined, 5_000);
+    return await client.status(5_000);
   } catch (e) {
     if (e instanceof AgentNotRunningError) return undefined;
     throw e;
@@ -154,7 +153,7 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
     };
     // A running agent owns the secret store (the OS keychain in the tray app): hand it the provider.
     try {
-      await client.request('POST', '/v1/providers', { ...provider, clientSecret });
+      await client.addProvider({ ...provider, clientSecret });
     } catch (e) {
       if (!(e instanceof AgentNotRunningError)) throw e;
       await ensureHome(home);
@@ -169,7 +168,7 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
     const name = rest[0];
     if (!name) throw new UsageError('provider remove needs the provider NAME.');
     try {
-      await client.request('DELETE', `/v1/providers/${encodeURIComponent(name)}`);
+      await client.removeProvider(name);
     } catch (e) {
       if (!(e instanceof AgentNotRunningError)) throw e;
       if (!(await registry.remove(name))) throw new PocketKubeError('unknown_provider', `No provider named ${name}.`);
@@ -185,9 +184,7 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
 async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'no-browser': { type: 'boolean' }, device: { type: 'boolean' }, timeout: { type: 'string' } });
   const name = await pickProvider(home, positionals[0]);
-  const started = await client.request<{ method: string; url: string; userCode?: string }>('POST', `/v1/providers/${encodeURIComponent(name)}/login`, {
-    device: values.device ? 'true' : undefined,
-  });
+  const started = await client.login(name, { device: values.device });
   if (started.method === 'device') {
     err(`To sign in to ${name}, open ${started.url} on any device${started.userCode ? ` and enter the code ${started.userCode}` : ''}.`);
   } else {
@@ -199,9 +196,9 @@ async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promis
   const deadline = Date.now() + Number(values.timeout ?? 600) * 1000;
   for (;;) {
     try {
-      const res = await client.request<{ provider: SessionSnapshot }>('GET', `/v1/providers/${encodeURIComponent(name)}/login?timeout=60`, undefined, 70_000);
-      const id = res.provider.identity;
-      err(`Signed in to ${name} as ${id?.name ?? id?.email ?? id?.sub}${id?.groups.length ? ` (groups: ${id.groups.join(', ')})` : ''}; ID token expires ${res.provider.idToken?.expiresIn ?? 'soon'}.`);
+      const session = await client.waitForLogin(name, 60);
+      const id = session.identity;
+      err(`Signed in to ${name} as ${id?.name ?? id?.email ?? id?.sub}${id?.groups.length ? ` (groups: ${id.groups.join(', ')})` : ''}; ID token expires ${session.idToken?.expiresIn ?? 'soon'}.`);
       return;
     } catch (e) {
       if (e instanceof PocketKubeError && e.code === 'timeout' && Date.now() < deadline) continue;
@@ -213,15 +210,15 @@ async function cmdLogin(home: Home, client: AgentClient, args: string[]): Promis
 async function cmdLogout(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const { positionals } = parse(args, {});
   const name = await pickProvider(home, positionals[0]);
-  await client.request('POST', `/v1/providers/${encodeURIComponent(name)}/logout`);
+  await client.logout(name);
   err(`Signed out of ${name}.`);
 }
 
 async function cmdRefresh(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const { positionals } = parse(args, {});
   const name = await pickProvider(home, positionals[0]);
-  const res = await client.request<{ provider: SessionSnapshot }>('POST', `/v1/providers/${encodeURIComponent(name)}/refresh`);
-  err(`Refreshed ${name}; ID token expires ${res.provider.idToken?.expiresIn ?? 'soon'}.`);
+  const session = await client.refresh(name);
+  err(`Refreshed ${name}; ID token expires ${session.idToken?.expiresIn ?? 'soon'}.`);
 }
 
 async function cmdStatus(home: Home, client: AgentClient, args: string[]): Promise<void> {
@@ -242,11 +239,8 @@ async function cmdStatus(home: Home, client: AgentClient, args: string[]): Promi
 }
 
 /** The slow path of the helper (no curl, or Windows): the same request the shell helper makes. */
-async function requestCredential(client: AgentClient, body: Record<string, unknown>): Promise<void> {
-  const cred = await client.request('POST', '/v1/credential', {
-    ...body,
-    api_version: apiVersionFromExecInfo(process.env.KUBERNETES_EXEC_INFO),
-  }, 300_000);
+async function requestCredential(client: AgentClient, req: CredentialRequest): Promise<void> {
+  const cred = await client.credential({ ...req, api_version: apiVersionFromExecInfo(process.env.KUBERNETES_EXEC_INFO) });
   out(JSON.stringify(cred));
 }
 
@@ -391,7 +385,7 @@ async function cmdImportKubelogin(home: Home, client: AgentClient, args: string[
     const { clientSecret, ...rest } = p;
     const provider = { ...rest, confidential: Boolean(clientSecret) };
     try {
-      await client.request('POST', '/v1/providers', { ...provider, clientSecret });
+      await client.addProvider({ ...provider, clientSecret });
     } catch (e) {
       if (!(e instanceof AgentNotRunningError)) throw e;
       await ensureHome(home);

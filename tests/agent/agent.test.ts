@@ -137,3 +137,40 @@ test('a stale socket and pid file from a crashed agent are replaced', async () =
     await next.stop();
   }
 });
+
+test('the typed client reaches every provider route: add, list, one, reload, remove', async () => {
+  const saved = await client.addProvider({ name: 'typed', issuer: 'https://id.example.com/', clientId: 'kube' });
+  assert.deepEqual(saved, {
+    name: 'typed',
+    issuer: 'https://id.example.com',
+    clientId: 'kube',
+    confidential: false,
+    scopes: ['openid', 'profile', 'email', 'groups'],
+    callbackPort: 8000,
+  });
+  assert.deepEqual((await client.listProviders()).map((p) => p.name), ['typed']);
+  assert.equal((await client.provider('typed')).state, 'signed-out');
+  assert.deepEqual(await client.reload(), ['typed']);
+  assert.equal((await client.status()).providers[0]?.provider, 'typed');
+  await client.removeProvider('typed');
+  assert.deepEqual(await client.listProviders(), []);
+  await assert.rejects(client.provider('typed'), (e: PocketKubeError) => e.status === 404 && e.code === 'unknown_provider');
+  await assert.rejects(client.shutdown(), (e: PocketKubeError) => e.status === 409 && e.code === 'not_supported');
+});
+
+test('the typed client streams the status: once on subscribe, again on a change, and stops when asked', async () => {
+  const seen: string[][] = [];
+  let stop = () => {};
+  const changed = new Promise<void>((resolve) => {
+    stop = client.watchStatus((status) => {
+      seen.push(status.providers.map((p) => p.provider));
+      if (seen.length === 1) void client.addProvider({ name: 'watched', issuer: 'https://id.example.com', clientId: 'kube' });
+      if (status.providers.some((p) => p.provider === 'watched')) resolve();
+    });
+  });
+  await changed;
+  stop();
+  assert.deepEqual(seen[0], []);
+  assert.deepEqual(seen.at(-1), ['watched']);
+  await client.removeProvider('watched');
+});

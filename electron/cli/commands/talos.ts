@@ -105,7 +105,7 @@ export async function cmdDoctor(home: Home, client: AgentClient, args: string[])
       json: { type: 'boolean' },
     },
   });
-  const checks = await doctorForProvider(home, client, {
+  const checks = await doctorForProvider(home, () => client.status(5_000), {
     provider: values.provider,
     context: values.context,
     group: values.group,

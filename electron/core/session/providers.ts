@@ -1,20 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import { UsageError } from '../platform/errors.js';
+import type { ProviderConfig } from '../../shared/api.js';
 
-/** A provider is an issuer plus a client; each has one session. The client secret lives in the SecretStore. */
-export interface ProviderConfig {
-  name: string;
-  issuer: string;
-  clientId: string;
-  /** Whether a client secret is stored (confidential client); public clients use PKCE alone. */
-  confidential: boolean;
-  scopes: string[];
-  /** Loopback redirect port; the redirect URI is http://localhost:PORT exactly as the seed guide registers it. */
-  callbackPort: number;
-  /** Extra CA (PEM file) to trust for the issuer, for a Pocket ID behind a private CA. */
-  caFile?: string;
-}
+/** A provider is an issuer plus a client; each has one session. Declared with the API's types (it is on the wire). */
+export type { ProviderConfig };
 
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups'];
 export const DEFAULT_CALLBACK_PORT = 8000;
