@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../core/platform/clock.js';
 import type { ExpiryPolicy } from '../shared/expiry.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
 import { PocketKubeError } from '../core/platform/errors.js';
-import { ProviderRegistry, secretKeys, type ProviderConfig } from '../core/session/providers.js';
+import { deleteProviderSecrets, ProviderRegistry, saveProvider, secretKeys, type ProviderConfig } from '../core/session/providers.js';
 import { FileSecretStore, type SecretStore } from '../core/session/secret-store.js';
 import { Session, type Logger, type SessionSnapshot } from '../core/session/session.js';
 import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
@@ -195,8 +195,7 @@ export class Agent implements AgentApi {
 
   /** Adds or replaces a provider, storing its client secret in the agent's store. */
   async saveProvider(p: ProviderConfig, clientSecret?: string): Promise<void> {
-    if (clientSecret) await this.store.set(secretKeys.clientSecret(p.name), clientSecret);
-    await this.registry.upsert({ ...p, confidential: Boolean(clientSecret) || p.confidential });
+    await saveProvider(this.registry, this.store, p, clientSecret);
     await this.reloadProviders(clientSecret ? [p.name] : []);
   }
 
@@ -204,11 +203,7 @@ export class Agent implements AgentApi {
     const session = this.sessions.get(name);
     if (session?.signedIn) await session.logout('provider removed');
     const removed = await this.registry.remove(name);
-    await Promise.all([
-      this.store.delete(secretKeys.clientSecret(name)),
-      this.store.delete(secretKeys.refreshToken(name)),
-      this.store.delete(secretKeys.idToken(name)),
-    ]);
+    await deleteProviderSecrets(this.store, name);
     await this.reloadProviders();
     return removed;
   }

@@ -1,12 +1,5 @@
 import { apiVersionFromExecInfo, execCredential, EXEC_API_VERSIONS, type ExecApiVersion } from '../core/credential/exec-credential.js';
-import {
-  DEFAULT_CALLBACK_PORT,
-  DEFAULT_SCOPES,
-  normalizeIssuer,
-  validatePort,
-  validateProviderName,
-  type ProviderConfig,
-} from '../core/session/providers.js';
+import { DEFAULT_SCOPES, normalizeIssuer, providerFromInput, type ProviderConfig } from '../core/session/providers.js';
 import { PocketKubeError } from '../core/platform/errors.js';
 import type { Session } from '../core/session/session.js';
 import type { ApiRequest, ApiResponse } from './server.js';
@@ -76,14 +69,7 @@ async function providerForKubeloginFlags(agent: AgentApi, body: Record<string, u
   let name = host;
   for (let i = 2; taken.has(name); i++) name = `${host}-${i}`;
   const extra = list(body, 'scope');
-  const provider: ProviderConfig = {
-    name,
-    issuer,
-    clientId,
-    confidential: false,
-    scopes: [...new Set([...DEFAULT_SCOPES, ...extra])],
-    callbackPort: DEFAULT_CALLBACK_PORT,
-  };
+  const provider = providerFromInput({ name, issuer, clientId, scopes: [...new Set([...DEFAULT_SCOPES, ...extra])] });
   await agent.saveProvider(provider, field(body, 'client_secret'));
   const s = agent.session(name);
   if (!s) throw new PocketKubeError('internal', `provider ${name} was saved but did not start`);
@@ -177,15 +163,16 @@ export function createRoutes(agent: AgentApi) {
       if (route.length === 1) {
         allow('GET', 'POST');
         if (method === 'GET') return ok({ providers: await agent.listProviders() });
-        const provider: ProviderConfig = {
-          name: validateProviderName(field(body, 'name') ?? ''),
-          issuer: normalizeIssuer(field(body, 'issuer') ?? ''),
+        const callbackPort = field(body, 'callbackPort');
+        const provider = providerFromInput({
+          name: field(body, 'name') ?? '',
+          issuer: field(body, 'issuer') ?? '',
           clientId: field(body, 'clientId') ?? '',
           confidential: Boolean(field(body, 'clientSecret')),
-          scopes: list(body, 'scopes').length ? list(body, 'scopes') : DEFAULT_SCOPES,
-          callbackPort: validatePort(Number(field(body, 'callbackPort') ?? DEFAULT_CALLBACK_PORT)),
-          ...(field(body, 'caFile') ? { caFile: field(body, 'caFile') } : {}),
-        };
+          scopes: list(body, 'scopes'),
+          callbackPort: callbackPort === undefined ? undefined : Number(callbackPort),
+          caFile: field(body, 'caFile'),
+        });
         if (!provider.clientId) throw new PocketKubeError('missing_field', 'give "clientId" (the Client ID from Pocket ID)');
         await agent.saveProvider(provider, field(body, 'clientSecret'));
         return ok({ ok: true, provider }, 201);

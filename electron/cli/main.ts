@@ -10,12 +10,10 @@ import { helperExec } from '../core/credential/helper-path.js';
 import { PocketKubeError, UsageError } from '../core/platform/errors.js';
 import { ensureHome, resolveHome, type Home } from '../core/platform/home.js';
 import {
-  DEFAULT_CALLBACK_PORT,
-  DEFAULT_SCOPES,
-  normalizeIssuer,
+  deleteProviderSecrets,
+  providerFromInput,
   ProviderRegistry,
-  secretKeys,
-  validatePort,
+  saveProvider,
   validateProviderName,
   type ProviderConfig,
 } from '../core/session/providers.js';
@@ -106,6 +104,17 @@ async function cmdAgent(home: Home): Promise<void> {
   err('PocketKube agent stopped.');
 }
 
+/** A running agent owns the secret store (the OS keychain in the tray app): hand it the provider; else save it here. */
+async function saveProviderAnywhere(home: Home, client: AgentClient, provider: ProviderConfig, clientSecret: string | undefined): Promise<void> {
+  try {
+    await client.addProvider({ ...provider, clientSecret });
+  } catch (e) {
+    if (!(e instanceof AgentNotRunningError)) throw e;
+    await ensureHome(home);
+    await saveProvider(new ProviderRegistry(home.settingsFile), new FileSecretStore(home.secretsFile), provider, clientSecret);
+  }
+}
+
 async function cmdProvider(home: Home, client: AgentClient, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const registry = new ProviderRegistry(home.settingsFile);
@@ -142,24 +151,17 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
       if (!clientSecret) throw new PocketKubeError('empty_secret', `the client secret file ${f} is empty; nothing was saved.`);
     }
     const scopes = values.scope?.flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
-    const provider: ProviderConfig = {
+    const provider = providerFromInput({
       name,
-      issuer: normalizeIssuer(values.issuer),
+      issuer: values.issuer,
       clientId: values['client-id'],
       confidential: Boolean(clientSecret),
-      scopes: scopes?.length ? [...new Set(['openid', ...scopes])] : DEFAULT_SCOPES,
-      callbackPort: values['callback-port'] ? validatePort(Number(values['callback-port'])) : DEFAULT_CALLBACK_PORT,
-      ...(values['ca-file'] ? { caFile: path.resolve(values['ca-file']) } : {}),
-    };
-    // A running agent owns the secret store (the OS keychain in the tray app): hand it the provider.
-    try {
-      await client.addProvider({ ...provider, clientSecret });
-    } catch (e) {
-      if (!(e instanceof AgentNotRunningError)) throw e;
-      await ensureHome(home);
-      if (clientSecret) await new FileSecretStore(home.secretsFile).set(secretKeys.clientSecret(name), clientSecret);
-      await registry.upsert(provider);
-    }
+      // openid first, whatever else was asked for.
+      scopes: scopes?.length ? [...new Set(['openid', ...scopes])] : undefined,
+      callbackPort: values['callback-port'] ? Number(values['callback-port']) : undefined,
+      caFile: values['ca-file'] ? path.resolve(values['ca-file']) : undefined,
+    });
+    await saveProviderAnywhere(home, client, provider, clientSecret);
     out(`Provider ${name} saved: ${provider.issuer}, client ${provider.clientId}${clientSecret ? ' (secret stored)' : ' (public client, PKCE)'}.`);
     out(`Register the callback URL http://localhost:${provider.callbackPort} on the Pocket ID client, then run \`pocketkube login ${name}\`.`);
     return;
@@ -172,8 +174,7 @@ async function cmdProvider(home: Home, client: AgentClient, args: string[]): Pro
     } catch (e) {
       if (!(e instanceof AgentNotRunningError)) throw e;
       if (!(await registry.remove(name))) throw new PocketKubeError('unknown_provider', `No provider named ${name}.`);
-      const store = new FileSecretStore(home.secretsFile);
-      for (const key of [secretKeys.clientSecret(name), secretKeys.refreshToken(name), secretKeys.idToken(name)]) await store.delete(key);
+      await deleteProviderSecrets(new FileSecretStore(home.secretsFile), name);
     }
     out(`Provider ${name} removed (its stored session and secret too).`);
     return;
@@ -308,17 +309,16 @@ async function cmdCluster(home: Home, args: string[]): Promise<void> {
     if (!name && !values['from-context']) throw new UsageError('cluster add needs a cluster NAME (or --from-context CTX).');
     const known = await new ProviderRegistry(home.settingsFile).get(values.provider);
     if (!known) throw new PocketKubeError('unknown_provider', `No provider named ${values.provider}; add it first with \`pocketkube provider add\`.`);
-    const { addContext } = await kubeconfig();
-    const res = await addContext({
-      name: name ?? '',
+    const { addCluster } = await import('../core/kubeconfig/cluster.js');
+    const res = await addCluster(home, {
+      name,
       provider: values.provider,
       server,
       caData,
-      caFile: values['ca-file'] ? path.resolve(values['ca-file']) : undefined,
+      caFile: values['ca-file'],
       fromContext: values['from-context'],
       namespace: values.namespace,
       use: values.use,
-      exec: helperExec(home, values.provider),
     });
     out(`${res.changed ? 'Wrote' : 'Already present:'} context ${res.context} (cluster ${res.cluster}, user ${res.user}) in ${res.file}${values.use ? '; it is now current' : ''}.`);
     if (!values.use) out(`Switch to it with \`pocketkube use ${res.context}\`.`);
@@ -384,14 +384,7 @@ async function cmdImportKubelogin(home: Home, client: AgentClient, args: string[
   for (const p of plan.providersToAdd) {
     const { clientSecret, ...rest } = p;
     const provider = { ...rest, confidential: Boolean(clientSecret) };
-    try {
-      await client.addProvider({ ...provider, clientSecret });
-    } catch (e) {
-      if (!(e instanceof AgentNotRunningError)) throw e;
-      await ensureHome(home);
-      if (clientSecret) await new FileSecretStore(home.secretsFile).set(secretKeys.clientSecret(p.name), clientSecret);
-      await registry.upsert(provider);
-    }
+    await saveProviderAnywhere(home, client, provider, clientSecret);
     out(`added provider ${p.name}: ${p.issuer}, client ${p.clientId}${clientSecret ? ' (secret stored)' : ''}`);
   }
   const done = await request(false);

@@ -3,10 +3,9 @@
  * plus the kubeconfig and Talos services. No Electron here; Electron passes its desktop adapters in.
  */
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import type { AgentStatus } from '../shared/api.js';
-import { helperExec } from '../core/credential/helper-path.js';
-import { addContext, kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
+import { addCluster } from '../core/kubeconfig/cluster.js';
+import { kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
 import type { AddClusterRequest, AppState, ContextsState, FileChoice, PocketKubeHandlers } from '../shared/ipc.js';
 import type { Home } from '../core/platform/home.js';
 import { UsageError } from '../core/platform/errors.js';
@@ -117,18 +116,7 @@ export class AppController extends EventEmitter {
       caData = c.caData;
       name = name || c.name;
     }
-    const res = await addContext({
-      files: this.files(),
-      name: name ?? '',
-      provider: req.provider,
-      server: req.fromContext ? undefined : server,
-      caFile: req.caFile ? path.resolve(req.caFile) : undefined,
-      caData,
-      fromContext: req.fromContext,
-      namespace: req.namespace,
-      use: req.use,
-      exec: helperExec(this.options.home, req.provider),
-    });
+    const res = await addCluster(this.options.home, { ...req, name, server, caData }, this.files());
     await this.readContexts();
     this.publish();
     return { context: res.context, file: res.file };

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import { UsageError } from '../platform/errors.js';
 import type { ProviderConfig } from '../../shared/api.js';
+import type { SecretStore } from './secret-store.js';
 
 /** A provider is an issuer plus a client; each has one session. Declared with the API's types (it is on the wire). */
 export type { ProviderConfig };
@@ -40,6 +41,31 @@ export function validatePort(value: number): number {
     throw new UsageError(`callback port ${value} is not a TCP port (1-65535)`);
   }
   return value;
+}
+
+/** A provider as a user gives it (CLI flags, the socket API's body, kubelogin's flags), before it is checked. */
+export interface ProviderInput {
+  name: string;
+  issuer: string;
+  clientId: string;
+  confidential?: boolean;
+  /** Empty or absent: the default scopes. */
+  scopes?: string[];
+  callbackPort?: number;
+  caFile?: string;
+}
+
+/** The one way a provider is built from input: name, issuer and port checked, defaults filled in. */
+export function providerFromInput(input: ProviderInput): ProviderConfig {
+  return {
+    name: validateProviderName(input.name),
+    issuer: normalizeIssuer(input.issuer),
+    clientId: input.clientId,
+    confidential: input.confidential ?? false,
+    scopes: input.scopes?.length ? input.scopes : DEFAULT_SCOPES,
+    callbackPort: validatePort(input.callbackPort ?? DEFAULT_CALLBACK_PORT),
+    ...(input.caFile ? { caFile: input.caFile } : {}),
+  };
 }
 
 interface SettingsFile {
@@ -120,4 +146,17 @@ export const secretKeys = {
   clientSecret: (provider: string) => `provider/${provider}/client-secret`,
   refreshToken: (provider: string) => `provider/${provider}/refresh-token`,
   idToken: (provider: string) => `provider/${provider}/id-token`,
+  /** Every secret kept for a provider: what removing it deletes. */
+  all: (provider: string) => [secretKeys.clientSecret(provider), secretKeys.refreshToken(provider), secretKeys.idToken(provider)],
 };
+
+/** Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none runs). */
+export async function saveProvider(registry: ProviderRegistry, store: SecretStore, provider: ProviderConfig, clientSecret?: string): Promise<void> {
+  if (clientSecret) await store.set(secretKeys.clientSecret(provider.name), clientSecret);
+  await registry.upsert({ ...provider, confidential: Boolean(clientSecret) || provider.confidential });
+}
+
+/** Deletes every secret kept for a provider: its client secret and its session. */
+export async function deleteProviderSecrets(store: SecretStore, name: string): Promise<void> {
+  await Promise.all(secretKeys.all(name).map((key) => store.delete(key)));
+}
