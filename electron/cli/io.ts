@@ -1,6 +1,19 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KubeconfigError } from '../core/kubeconfig/errors.js';
 import { PocketKubeError, UsageError } from '../core/platform/errors.js';
 import type { AgentStatus, SessionSnapshot } from '../shared/api.js';
+
+export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+export const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+/** A command's flags, strictly: an unknown flag is a usage error that points at --help. */
+export function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}. See \`pocketkube --help\`.`);
+  }
+}
 
 /** The CLI's one exit-code rule: a usage mistake exits 2, every other failure 1. */
 export function exitCodeFor(e: unknown): number {

@@ -5,9 +5,8 @@ import { PocketKubeError, UsageError } from '../../core/platform/errors.js';
 import type { Home } from '../../core/platform/home.js';
 import type { AgentClient } from '../../client/agent-client.js';
 import { applyRbac, formatChecks, rbacBinding, whoami, PATCH_FILE } from '../../core/talos/index.js';
+import { err, out } from '../io.js';
 
-const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
 /** `pocketkube talos patch|rbac`: the Talos side of the seed guide, generated and checked. */
 export async function cmdTalos(home: Home, args: string[]): Promise<void> {
