@@ -49,7 +49,8 @@ function sessionOrThrow(agent: AgentApi, name: string): Session {
   const s = agent.session(name);
   if (!s) {
     const known = providerNames(agent);
-    throw new PocketKubeError('unknown_provider',
+    throw new PocketKubeError(
+      'unknown_provider',
       `PocketKube has no provider named "${name}"${known.length ? ` (known: ${known.join(', ')})` : ''}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`,
     );
   }
