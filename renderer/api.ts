@@ -3,7 +3,8 @@
  * Calls answer `Result<T>`; a call that throws anyway (the IPC channel itself broke) becomes a failure too.
  */
 import { useCallback, useState } from 'react';
-import type { ApiFailure, PocketKubeApi, Result } from '../electron/shared/ipc.js';
+import type { Failure } from '../electron/shared/api.js';
+import type { PocketKubeApi, Result } from '../electron/shared/ipc.js';
 
 declare global {
   interface Window {
@@ -15,7 +16,7 @@ export function getApi(): PocketKubeApi | undefined {
   return window.pocketkube;
 }
 
-export const LOST_CONTACT: ApiFailure = {
+export const LOST_CONTACT: Failure = {
   code: 'ipc',
   message: 'The window lost contact with PocketKube.',
 };
@@ -35,7 +36,7 @@ export type ActionState<T> =
   | { status: 'idle' }
   | { status: 'pending' }
   | { status: 'done'; value: T }
-  | { status: 'failed'; error: ApiFailure };
+  | { status: 'failed'; error: Failure };
 
 /** One button's call: pending while it runs, then its value or its failure, shown where the button is. */
 export function useAction<T>(): [ActionState<T>, (run: (api: PocketKubeApi) => Promise<Result<T>>) => Promise<Result<T>>, () => void] {

@@ -3,13 +3,14 @@
  * Nothing here polls; a retry is a person pressing a button.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { ApiFailure, AppState } from '../electron/shared/ipc.js';
+import type { Failure } from '../electron/shared/api.js';
+import type { AppState } from '../electron/shared/ipc.js';
 import { getApi, LOST_CONTACT } from './api.js';
 
 export type Connection =
   | { phase: 'loading' }
   | { phase: 'ready'; state: AppState }
-  | { phase: 'failed'; error: ApiFailure }
+  | { phase: 'failed'; error: Failure }
   | { phase: 'no-bridge' };
 
 export function useAppState(): [Connection, () => void] {

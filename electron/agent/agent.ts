@@ -2,13 +2,14 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { systemClock, type Clock } from '../core/platform/clock.js';
 import type { ExpiryPolicy } from '../shared/expiry.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
-import { ProviderRegistry, secretKeys, type ProviderConfig } from '../core/session/providers.js';
+import { PocketKubeError } from '../core/platform/errors.js';
+import { deleteProviderSecrets, ProviderRegistry, saveProvider, secretKeys, type ProviderConfig } from '../core/session/providers.js';
 import { FileSecretStore, type SecretStore } from '../core/session/secret-store.js';
 import { Session, type Logger, type SessionSnapshot } from '../core/session/session.js';
 import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
 import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
 import { probeSocket, startSocketServer, type SocketServer } from './server.js';
-import { createApi } from './routes.js';
+import { createRoutes, type AgentApi } from './routes.js';
 import type { AgentStatus } from '../shared/api.js';
 export type { AgentStatus };
 
@@ -30,15 +31,18 @@ export interface AgentOptions {
   socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
 }
 
-export class AgentAlreadyRunningError extends Error {
-  override readonly name = 'AgentAlreadyRunningError';
+export class AgentAlreadyRunningError extends PocketKubeError {
+  override name = 'AgentAlreadyRunningError';
+  constructor(message: string) {
+    super('agent_running', message);
+  }
 }
 
 /**
  * The one owner of every session. The tray app, the headless `pocketkube agent` and the tests all run this;
  * the CLI, kubectl's helper and the window are its clients over the socket.
  */
-export class Agent {
+export class Agent implements AgentApi {
   readonly sessions = new Map<string, Session>();
   readonly registry: ProviderRegistry;
   readonly store: SecretStore;
@@ -73,7 +77,7 @@ export class Agent {
     await this.takeInstanceLock();
     try {
       await this.reloadProviders();
-      this.server = await startSocketServer(this.home.socketPath, createApi(this), (m) => this.log('error', m), this.options.socketLimits);
+      this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);
       await this.watchKubeconfig();
     } catch (err) {
       await this.releaseInstanceLock();
@@ -191,8 +195,7 @@ export class Agent {
 
   /** Adds or replaces a provider, storing its client secret in the agent's store. */
   async saveProvider(p: ProviderConfig, clientSecret?: string): Promise<void> {
-    if (clientSecret) await this.store.set(secretKeys.clientSecret(p.name), clientSecret);
-    await this.registry.upsert({ ...p, confidential: Boolean(clientSecret) || p.confidential });
+    await saveProvider(this.registry, this.store, p, clientSecret);
     await this.reloadProviders(clientSecret ? [p.name] : []);
   }
 
@@ -200,11 +203,7 @@ export class Agent {
     const session = this.sessions.get(name);
     if (session?.signedIn) await session.logout('provider removed');
     const removed = await this.registry.remove(name);
-    await Promise.all([
-      this.store.delete(secretKeys.clientSecret(name)),
-      this.store.delete(secretKeys.refreshToken(name)),
-      this.store.delete(secretKeys.idToken(name)),
-    ]);
+    await deleteProviderSecrets(this.store, name);
     await this.reloadProviders();
     return removed;
   }
@@ -216,6 +215,22 @@ export class Agent {
 
   session(name: string): Session | undefined {
     return this.sessions.get(name);
+  }
+
+  liveSessions(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  listProviders(): Promise<ProviderConfig[]> {
+    return this.registry.list();
+  }
+
+  canStopOnRequest(): boolean {
+    return Boolean(this.options.onShutdownRequest);
+  }
+
+  stopOnRequest(): void {
+    this.options.onShutdownRequest?.();
   }
 
   status(): AgentStatus {

@@ -1,16 +1,29 @@
 import { apiVersionFromExecInfo, execCredential, EXEC_API_VERSIONS, type ExecApiVersion } from '../core/credential/exec-credential.js';
-import {
-  DEFAULT_CALLBACK_PORT,
-  DEFAULT_SCOPES,
-  normalizeIssuer,
-  UsageError,
-  validatePort,
-  validateProviderName,
-  type ProviderConfig,
-} from '../core/session/providers.js';
-import { SessionError, type Session } from '../core/session/session.js';
-import { ApiError, type ApiRequest, type ApiResponse } from './server.js';
-import type { Agent } from './agent.js';
+import { DEFAULT_SCOPES, normalizeIssuer, providerFromInput, type ProviderConfig } from '../core/session/providers.js';
+import { PocketKubeError } from '../core/platform/errors.js';
+import type { Session } from '../core/session/session.js';
+import type { ApiRequest, ApiResponse } from './server.js';
+import type { AgentStatus } from '../shared/api.js';
+
+/**
+ * What the routes need from the agent, and nothing more: the Agent implements it, the routes never see its
+ * fields (and agent.ts imports routes.ts, never the other way round).
+ */
+export interface AgentApi {
+  status(): AgentStatus;
+  session(name: string): Session | undefined;
+  liveSessions(): Session[];
+  /** The providers as saved in settings. */
+  listProviders(): Promise<ProviderConfig[]>;
+  saveProvider(provider: ProviderConfig, clientSecret?: string): Promise<void>;
+  removeProvider(name: string): Promise<boolean>;
+  reloadProviders(): Promise<void>;
+  /** Called on every status change; returns the unsubscribe function. */
+  onChange(listener: (status: AgentStatus) => void): () => void;
+  /** Whether this agent stops when a client asks (the tray app taking over from a headless agent). */
+  canStopOnRequest(): boolean;
+  stopOnRequest(): void;
+}
 
 const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });
 
@@ -19,23 +32,24 @@ function field(body: Record<string, unknown>, name: string): string | undefined 
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new ApiError(400, 'bad_field', `field "${name}" must be a string`);
+  throw new PocketKubeError('bad_field', `field "${name}" must be a string`);
 }
 
 function list(body: Record<string, unknown>, name: string): string[] {
   const v = body[name];
   if (v === undefined || v === null || v === '') return [];
   const items = Array.isArray(v) ? v : [v];
-  if (!items.every((i) => typeof i === 'string')) throw new ApiError(400, 'bad_field', `field "${name}" must be strings`);
+  if (!items.every((i) => typeof i === 'string')) throw new PocketKubeError('bad_field', `field "${name}" must be strings`);
   return (items as string[]).flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
 }
 
-function sessionOrThrow(agent: Agent, name: string): Session {
+const providerNames = (agent: AgentApi): string[] => agent.liveSessions().map((s) => s.name);
+
+function sessionOrThrow(agent: AgentApi, name: string): Session {
   const s = agent.session(name);
   if (!s) {
-    const known = [...agent.sessions.keys()];
-    throw new ApiError(
-      404,
+    const known = providerNames(agent);
+    throw new PocketKubeError(
       'unknown_provider',
       `PocketKube has no provider named "${name}"${known.length ? ` (known: ${known.join(', ')})` : ''}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`,
     );
@@ -43,62 +57,39 @@ function sessionOrThrow(agent: Agent, name: string): Session {
   return s;
 }
 
-function fromSessionError(err: unknown): never {
-  if (err instanceof SessionError) {
-    const status = err.code === 'offline' ? 503 : err.code === 'busy' ? 409 : 401;
-    throw new ApiError(status, err.code, err.message, err.needsSignIn);
-  }
-  throw err;
-}
-
-function wrapUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UsageError) throw new ApiError(400, 'invalid', err.message);
-    throw err;
-  }
-}
-
 /** kubelogin's flags name an issuer and client, not a provider: find it, or add it once and ask for a sign-in. */
-async function providerForKubeloginFlags(agent: Agent, body: Record<string, unknown>): Promise<Session> {
-  const issuer = wrapUsage(() => normalizeIssuer(field(body, 'issuer')!));
+async function providerForKubeloginFlags(agent: AgentApi, body: Record<string, unknown>): Promise<Session> {
+  const issuer = normalizeIssuer(field(body, 'issuer')!);
   const clientId = field(body, 'client_id');
-  if (!clientId) throw new ApiError(400, 'missing_field', 'give "client_id" with "issuer" (kubelogin\'s --oidc-client-id)');
-  for (const s of agent.sessions.values()) {
+  if (!clientId) throw new PocketKubeError('missing_field', 'give "client_id" with "issuer" (kubelogin\'s --oidc-client-id)');
+  for (const s of agent.liveSessions()) {
     if (s.provider.issuer === issuer && s.provider.clientId === clientId) return s;
   }
   const host = new URL(issuer).hostname.replace(/[^A-Za-z0-9._-]/g, '-') || 'pocket-id';
+  const taken = new Set(providerNames(agent));
   let name = host;
-  for (let i = 2; agent.sessions.has(name); i++) name = `${host}-${i}`;
+  for (let i = 2; taken.has(name); i++) name = `${host}-${i}`;
   const extra = list(body, 'scope');
-  const provider: ProviderConfig = {
-    name,
-    issuer,
-    clientId,
-    confidential: false,
-    scopes: [...new Set([...DEFAULT_SCOPES, ...extra])],
-    callbackPort: DEFAULT_CALLBACK_PORT,
-  };
+  const provider = providerFromInput({ name, issuer, clientId, scopes: [...new Set([...DEFAULT_SCOPES, ...extra])] });
   await agent.saveProvider(provider, field(body, 'client_secret'));
   const s = agent.session(name);
-  if (!s) throw new ApiError(500, 'internal', `provider ${name} was saved but did not start`);
+  if (!s) throw new PocketKubeError('internal', `provider ${name} was saved but did not start`);
   return s;
 }
 
-export function createApi(agent: Agent) {
+export function createRoutes(agent: AgentApi) {
   return async function handle(req: ApiRequest): Promise<ApiResponse> {
     const { method, path, body } = req;
     let parts: string[];
     try {
       parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     } catch {
-      throw new ApiError(400, 'bad_request', `the path ${path} is not valid percent-encoding`);
+      throw new PocketKubeError('bad_request', `the path ${path} is not valid percent-encoding`);
     }
-    if (parts[0] !== 'v1') throw new ApiError(404, 'not_found', `no such endpoint ${path}; this agent speaks /v1 (see GET /v1/status)`);
+    if (parts[0] !== 'v1') throw new PocketKubeError('not_found', `no such endpoint ${path}; this agent speaks /v1 (see GET /v1/status)`);
     const route = parts.slice(1);
     const allow = (...methods: string[]) => {
-      if (!methods.includes(method)) throw new ApiError(405, 'method_not_allowed', `${path} takes ${methods.join(' or ')}, not ${method}`);
+      if (!methods.includes(method)) throw new PocketKubeError('method_not_allowed', `${path} takes ${methods.join(' or ')}, not ${method}`);
     };
 
     // GET /v1/status: the same JSON as `pocketkube status --json`.
@@ -112,18 +103,18 @@ export function createApi(agent: Agent) {
       allow('GET', 'POST');
       const input: Record<string, unknown> = method === 'GET' ? Object.fromEntries(req.query) : body;
       if (method === 'GET' && req.query.has('client_secret')) {
-        throw new ApiError(400, 'secret_in_url', 'send client_secret in a POST body, never in the URL');
+        throw new PocketKubeError('secret_in_url', 'send client_secret in a POST body, never in the URL');
       }
       const requested = field(input, 'api_version') ?? apiVersionFromExecInfo(field(input, 'exec_info'));
       if (!(EXEC_API_VERSIONS as readonly string[]).includes(requested)) {
-        throw new ApiError(400, 'bad_api_version', `api_version must be one of ${EXEC_API_VERSIONS.join(', ')}`);
+        throw new PocketKubeError('bad_api_version', `api_version must be one of ${EXEC_API_VERSIONS.join(', ')}`);
       }
       const name = field(input, 'provider');
       let session: Session;
       if (name) session = sessionOrThrow(agent, name);
       else if (field(input, 'issuer')) session = await providerForKubeloginFlags(agent, input);
-      else throw new ApiError(400, 'missing_field', 'give "provider", or "issuer" and "client_id"');
-      const cred = await session.credential().catch(fromSessionError);
+      else throw new PocketKubeError('missing_field', 'give "provider", or "issuer" and "client_id"');
+      const cred = await session.credential();
       return ok(execCredential(cred.token, cred.expirationTimestamp, requested as ExecApiVersion));
     }
 
@@ -158,31 +149,32 @@ export function createApi(agent: Agent) {
     // POST /v1/shutdown: the tray app taking over from a headless agent asks it to stop.
     if (route.length === 1 && route[0] === 'shutdown') {
       allow('POST');
-      if (!agent.options.onShutdownRequest) throw new ApiError(409, 'not_supported', 'this agent does not stop on request; stop it where it runs');
-      setTimeout(() => agent.options.onShutdownRequest?.(), 10);
+      if (!agent.canStopOnRequest()) throw new PocketKubeError('not_supported', 'this agent does not stop on request; stop it where it runs');
+      setTimeout(() => agent.stopOnRequest(), 10);
       return ok({ ok: true });
     }
 
     if (route[0] === 'reload' && route.length === 1) {
       allow('POST');
       await agent.reloadProviders();
-      return ok({ ok: true, providers: [...agent.sessions.keys()] });
+      return ok({ ok: true, providers: providerNames(agent) });
     }
 
     if (route[0] === 'providers') {
       if (route.length === 1) {
         allow('GET', 'POST');
-        if (method === 'GET') return ok({ providers: await agent.registry.list() });
-        const provider = wrapUsage<ProviderConfig>(() => ({
-          name: validateProviderName(field(body, 'name') ?? ''),
-          issuer: normalizeIssuer(field(body, 'issuer') ?? ''),
+        if (method === 'GET') return ok({ providers: await agent.listProviders() });
+        const callbackPort = field(body, 'callbackPort');
+        const provider = providerFromInput({
+          name: field(body, 'name') ?? '',
+          issuer: field(body, 'issuer') ?? '',
           clientId: field(body, 'clientId') ?? '',
           confidential: Boolean(field(body, 'clientSecret')),
-          scopes: list(body, 'scopes').length ? list(body, 'scopes') : DEFAULT_SCOPES,
-          callbackPort: validatePort(Number(field(body, 'callbackPort') ?? DEFAULT_CALLBACK_PORT)),
-          ...(field(body, 'caFile') ? { caFile: field(body, 'caFile') } : {}),
-        }));
-        if (!provider.clientId) throw new ApiError(400, 'missing_field', 'give "clientId" (the Client ID from Pocket ID)');
+          scopes: list(body, 'scopes'),
+          callbackPort: callbackPort === undefined ? undefined : Number(callbackPort),
+          caFile: field(body, 'caFile'),
+        });
+        if (!provider.clientId) throw new PocketKubeError('missing_field', 'give "clientId" (the Client ID from Pocket ID)');
         await agent.saveProvider(provider, field(body, 'clientSecret'));
         return ok({ ok: true, provider }, 201);
       }
@@ -201,7 +193,7 @@ export function createApi(agent: Agent) {
         if (method === 'POST') {
           const device = field(body, 'device') === 'true';
           const handle = await s.beginLogin({ device }).catch((err: Error) => {
-            throw new ApiError(502, 'sign_in_failed', err.message, true);
+            throw new PocketKubeError('sign_in_failed', err.message, { needsSignIn: true, status: 502 });
           });
           return ok({ method: handle.method, url: handle.url, userCode: handle.userCode, expiresAt: handle.expiresAt });
         }
@@ -210,18 +202,16 @@ export function createApi(agent: Agent) {
         const pending = s.pendingLogin();
         if (!pending) {
           if (s.signedIn) return ok({ ok: true, provider: s.snapshot() });
-          throw new ApiError(409, 'no_sign_in', `no sign-in is under way for ${s.name}; start one with POST ${path}`, true);
+          throw new PocketKubeError('no_sign_in', `no sign-in is under way for ${s.name}; start one with POST ${path}`, { needsSignIn: true });
         }
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([
             pending,
             new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new ApiError(408, 'timeout', `still waiting for the sign-in to ${s.name}; ask again`)), waitMs);
+              timer = setTimeout(() => reject(new PocketKubeError('timeout', `still waiting for the sign-in to ${s.name}; ask again`)), waitMs);
             }),
           ]);
-        } catch (err) {
-          fromSessionError(err);
         } finally {
           clearTimeout(timer);
         }
@@ -235,10 +225,10 @@ export function createApi(agent: Agent) {
       if (route.length === 3 && action === 'refresh') {
         allow('POST');
         const s = session();
-        await s.refresh('manual').catch(fromSessionError);
+        await s.refresh('manual');
         return ok({ ok: true, provider: s.snapshot() });
       }
     }
-    throw new ApiError(404, 'not_found', `no such endpoint ${method} ${path}; see the socket API in the README`);
+    throw new PocketKubeError('not_found', `no such endpoint ${method} ${path}; see the socket API in the README`);
   };
 }

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
+import { PocketKubeError } from '../core/platform/errors.js';
+import type { Failure } from '../shared/api.js';
 
 export interface ApiRequest {
   method: string;
@@ -19,36 +21,52 @@ export interface ApiResponse {
   stream?: (res: http.ServerResponse) => void;
 }
 
-export interface ApiErrorBody {
+/** What every failure on the socket looks like: `{ok:false, error:{code, message, needsSignIn?}}`. */
+export interface ErrorBody {
   ok: false;
-  error: { code: string; message: string; needsSignIn?: boolean };
+  error: Failure;
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly needsSignIn = false,
-  ) {
-    super(message);
-  }
+/** Every code the agent answers with and its HTTP status: the one place a failure gets its status. */
+const HTTP_STATUS: Record<string, number> = {
+  bad_request: 400,
+  bad_json: 400,
+  bad_field: 400,
+  missing_field: 400,
+  invalid: 400,
+  secret_in_url: 400,
+  bad_api_version: 400,
+  signed_out: 401,
+  sign_in_failed: 401,
+  unknown_provider: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  timeout: 408,
+  busy: 409,
+  no_sign_in: 409,
+  not_supported: 409,
+  too_large: 413,
+  internal: 500,
+  offline: 503,
+};
+
+/** The status for a failure, or undefined when it is not one the API knows (then it is an internal error). */
+export function httpStatus(err: unknown): number | undefined {
+  return err instanceof PocketKubeError ? (err.status ?? HTTP_STATUS[err.code]) : undefined;
 }
 
-export function errorBody(code: string, message: string, needsSignIn?: boolean): ApiErrorBody {
-  return { ok: false, error: needsSignIn === undefined ? { code, message } : { code, message, needsSignIn } };
-}
+const errorBody = (failure: Failure): ErrorBody => ({ ok: false, error: failure });
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
 async function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new ApiError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES) throw new PocketKubeError('too_large', `request body over ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw new PocketKubeError('too_large', `request body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -66,17 +84,17 @@ async function readBody(req: http.IncomingMessage): Promise<Record<string, unkno
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'bad_json', 'request body is not valid JSON (send application/json or form fields)');
+    throw new PocketKubeError('bad_json', 'request body is not valid JSON (send application/json or form fields)');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ApiError(400, 'bad_json', 'request body must be a JSON object');
+    throw new PocketKubeError('bad_json', 'request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
 }
 
 /** The reason as one header line, for clients (the shell helper) that print it without reading the body. */
 function errorHeader(status: number, body: unknown): Record<string, string> {
-  const message = status >= 400 ? (body as ApiErrorBody | undefined)?.error?.message : undefined;
+  const message = status >= 400 ? (body as ErrorBody | undefined)?.error?.message : undefined;
   return message ? { 'x-pocketkube-error': message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 2000) } : {};
 }
 
@@ -84,7 +102,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, wantsText
   if (res.headersSent || res.destroyed) return;
   for (const [k, v] of Object.entries(errorHeader(status, body))) res.setHeader(k, v);
   if (typeof body === 'string' || (wantsText && status >= 400)) {
-    const text = typeof body === 'string' ? body : ((body as ApiErrorBody).error?.message ?? 'error');
+    const text = typeof body === 'string' ? body : ((body as ErrorBody).error?.message ?? 'error');
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end(text.endsWith('\n') ? text : `${text}\n`);
     return;
@@ -120,7 +138,7 @@ export async function startSocketServer(
       try {
         url = new URL(req.url ?? '/', 'http://pocketkube');
       } catch {
-        send(res, 400, errorBody('bad_request', 'request target is not a valid path'), wantsText);
+        send(res, 400, errorBody({ code: 'bad_request', message: 'request target is not a valid path' }), wantsText);
         return;
       }
       try {
@@ -129,11 +147,12 @@ export async function startSocketServer(
         if (out.stream) out.stream(res);
         else send(res, out.status, out.body, wantsText);
       } catch (err) {
-        if (err instanceof ApiError) {
-          send(res, err.status, errorBody(err.code, err.message, err.needsSignIn || undefined), wantsText);
+        const status = httpStatus(err);
+        if (status !== undefined) {
+          send(res, status, errorBody((err as PocketKubeError).toFailure()), wantsText);
         } else {
           log(`socket: internal error on ${req.method} ${url.pathname}: ${(err as Error).message}`);
-          send(res, 500, errorBody('internal', `internal error: ${(err as Error).message}`), wantsText);
+          send(res, 500, errorBody({ code: 'internal', message: `internal error: ${(err as Error).message}` }), wantsText);
         }
       }
     })();
@@ -142,7 +161,7 @@ export async function startSocketServer(
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Garbage on the socket gets a 400 and the connection closed; the agent keeps serving.
     if (socket.writable && err.code !== 'ECONNRESET') {
-      const body = JSON.stringify(errorBody(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request', 'malformed or too slow HTTP request'));
+      const body = JSON.stringify(errorBody({ code: err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request', message: 'malformed or too slow HTTP request' }));
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     } else socket.destroy();

@@ -1,5 +1,31 @@
-import type { AgentStatus } from '../agent/agent.js';
-import type { SessionSnapshot } from '../core/session/session.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KubeconfigError } from '../core/kubeconfig/errors.js';
+import { PocketKubeError, UsageError } from '../core/platform/errors.js';
+import type { AgentStatus, SessionSnapshot } from '../shared/api.js';
+
+export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+export const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+/** A command's flags, strictly: an unknown flag is a usage error that points at --help. */
+export function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}. See \`pocketkube --help\`.`);
+  }
+}
+
+/** The CLI's one exit-code rule: a usage mistake exits 2, every other failure 1. */
+export function exitCodeFor(e: unknown): number {
+  return e instanceof UsageError ? 2 : 1;
+}
+
+/** A failure as its line on stderr: PocketKube's own sentences ("PocketKube: not signed in…") as they are, others prefixed. */
+export function errorLine(e: unknown): string {
+  const message = (e as Error)?.message;
+  const ours = (e instanceof PocketKubeError && !(e instanceof UsageError)) || e instanceof KubeconfigError;
+  return ours && message.startsWith('PocketKube') ? message : `pocketkube: ${message}`;
+}
 
 /** Human-readable `pocketkube status`: one block per provider, no secrets (there are none in the status). */
 export function formatStatus(status: AgentStatus | undefined, offline: { socket: string; providers: { name: string; issuer: string; clientId: string }[] }): string {

@@ -3,14 +3,12 @@
  * plus the kubeconfig and Talos services. No Electron here; Electron passes its desktop adapters in.
  */
 import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import path from 'node:path';
-import type { AgentStatus } from '../agent/agent.js';
-import { helperExec } from '../core/credential/helper-path.js';
-import { addContext, kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
+import type { AgentStatus } from '../shared/api.js';
+import { addCluster } from '../core/kubeconfig/cluster.js';
+import { kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
 import type { AddClusterRequest, AppState, ContextsState, FileChoice, PocketKubeHandlers } from '../shared/ipc.js';
 import type { Home } from '../core/platform/home.js';
-import { UsageError } from '../core/session/providers.js';
+import { UsageError } from '../core/platform/errors.js';
 import { AgentClient } from '../client/agent-client.js';
 import { applyRbac, rbacBinding, whoami } from '../core/talos/index.js';
 import { clusterFromKubeconfigText, doctorForProvider, patchForProvider } from '../core/talos/setup.js';
@@ -31,51 +29,6 @@ export interface ControllerOptions {
   files?: () => string[];
 }
 
-/** Streams /v1/events; reconnects (with backoff) when the agent restarts. Not polling: one long request. */
-function subscribeStatus(socketPath: string, onStatus: (s: AgentStatus) => void, onDown: () => void): () => void {
-  let stopped = false;
-  let req: http.ClientRequest | undefined;
-  let retryMs = 250;
-  let timer: NodeJS.Timeout | undefined;
-  const connect = () => {
-    if (stopped) return;
-    req = http.get({ socketPath, path: '/v1/events' }, (res) => {
-      retryMs = 250;
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const data = buf
-            .slice(0, end)
-            .split('\n')
-            .find((l) => l.startsWith('data: '));
-          buf = buf.slice(end + 2);
-          if (data) onStatus(JSON.parse(data.slice(6)) as AgentStatus);
-        }
-      });
-      res.on('close', retry);
-    });
-    req.on('error', retry);
-  };
-  const retry = () => {
-    if (stopped || timer) return;
-    onDown();
-    timer = setTimeout(() => {
-      timer = undefined;
-      connect();
-    }, retryMs);
-    retryMs = Math.min(retryMs * 2, 5_000);
-  };
-  connect();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    req?.destroy();
-  };
-}
-
 export class AppController extends EventEmitter {
   readonly client: AgentClient;
   private status?: AgentStatus;
@@ -94,8 +47,8 @@ export class AppController extends EventEmitter {
   }
 
   start(): void {
-    this.unsubscribe = subscribeStatus(
-      this.options.home.socketPath,
+    // One long request (the agent's event stream), reconnecting when the agent restarts; no polling.
+    this.unsubscribe = this.client.watchStatus(
       (status) => void this.onStatus(status),
       () => this.emit('agent-down'),
     );
@@ -163,18 +116,7 @@ export class AppController extends EventEmitter {
       caData = c.caData;
       name = name || c.name;
     }
-    const res = await addContext({
-      files: this.files(),
-      name: name ?? '',
-      provider: req.provider,
-      server: req.fromContext ? undefined : server,
-      caFile: req.caFile ? path.resolve(req.caFile) : undefined,
-      caData,
-      fromContext: req.fromContext,
-      namespace: req.namespace,
-      use: req.use,
-      exec: helperExec(this.options.home, req.provider),
-    });
+    const res = await addCluster(this.options.home, { ...req, name, server, caData }, this.files());
     await this.readContexts();
     this.publish();
     return { context: res.context, file: res.file };
@@ -184,20 +126,16 @@ export class AppController extends EventEmitter {
   readonly handlers: PocketKubeHandlers = {
     getState: async () => this.waitForState(),
     signIn: async (provider, options) => {
-      const started = await this.client.request<{ method: 'browser' | 'device'; url: string; userCode?: string }>(
-        'POST',
-        `/v1/providers/${encodeURIComponent(provider)}/login`,
-        { device: options?.device ? 'true' : undefined },
-      );
+      const started = await this.client.login(provider, { device: options?.device });
       if (started.method === 'browser') await this.options.desktop.openExternal(started.url);
       return started;
     },
     signOut: async (provider) => {
-      await this.client.request('POST', `/v1/providers/${encodeURIComponent(provider)}/logout`);
+      await this.client.logout(provider);
       return null;
     },
     refresh: async (provider) => {
-      await this.client.request('POST', `/v1/providers/${encodeURIComponent(provider)}/refresh`);
+      await this.client.refresh(provider);
       return null;
     },
     useContext: async (name) => {
@@ -217,7 +155,7 @@ export class AppController extends EventEmitter {
     talosPatch: (req) => patchForProvider(this.options.home, req),
     rbacBinding: async (req) => rbacBinding(req),
     applyRbac: (req) => applyRbac(rbacBinding(req), { kubeconfigFiles: this.files(), context: req.context }),
-    doctor: (req) => doctorForProvider(this.options.home, this.client, req),
+    doctor: (req) => doctorForProvider(this.options.home, () => this.client.status(5_000), req),
     copyText: async (text) => {
       await this.options.desktop.copyText(text);
       return null;

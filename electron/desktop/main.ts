@@ -195,7 +195,7 @@ async function start(): Promise<void> {
       case 'take-over': {
         // Ask the headless agent to stop; it removes its socket only after its last refresh is stored and
         // its pid file is gone. Then own the sessions here, with its secrets moved into the keychain.
-        await toResult(() => controller.client.request('POST', '/v1/shutdown'));
+        await toResult(() => controller.client.shutdown());
         for (let i = 0; i < 300 && existsSync(home.socketPath); i++) await new Promise((r) => setTimeout(r, 100));
         const res = await toResult(startAgent);
         if (!res.ok) new Notification({ title: 'Could not take over the sessions', body: res.error.message }).show();

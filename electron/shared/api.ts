@@ -5,6 +5,16 @@
  */
 import type { ExpiryState } from './expiry.js';
 
+/**
+ * A failure as data, the same on the socket (`{ok:false, error}`), over IPC and in the window: a code to act
+ * on, a message to show, and `needsSignIn` when signing in is the fix. Thrown as `PocketKubeError`.
+ */
+export interface Failure {
+  code: string;
+  message: string;
+  needsSignIn?: boolean;
+}
+
 /** Where an agent keeps refresh tokens: a 0600 file (headless), the OS keychain (tray), or memory (tests). */
 export type SecretStoreKind = 'file' | 'os-keychain' | 'memory';
 
@@ -78,4 +88,67 @@ export interface ContextInfo {
   current: boolean;
   ours: boolean;
   server?: string;
+}
+
+/** A provider is an issuer plus a client; each has one session. The client secret lives in the agent's SecretStore. */
+export interface ProviderConfig {
+  name: string;
+  issuer: string;
+  clientId: string;
+  /** Whether a client secret is stored (confidential client); public clients use PKCE alone. */
+  confidential: boolean;
+  scopes: string[];
+  /** Loopback redirect port; the redirect URI is http://localhost:PORT exactly as the seed guide registers it. */
+  callbackPort: number;
+  /** Extra CA (PEM file) to trust for the issuer, for a Pocket ID behind a private CA. */
+  caFile?: string;
+}
+
+// The socket API's requests and answers, one per route (see the README's socket API; agent/routes.ts serves
+// them, client/agent-client.ts calls them).
+
+/** POST /v1/providers: a provider, and its client secret for the agent's store. */
+export interface AddProviderRequest {
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  confidential?: boolean;
+  scopes?: string[];
+  callbackPort?: number;
+  caFile?: string;
+}
+
+/** GET or POST /v1/credential: a provider by name, or kubelogin's issuer and client (added once if new). */
+export interface CredentialRequest {
+  provider?: string;
+  issuer?: string;
+  client_id?: string;
+  client_secret?: string;
+  scope?: string[];
+  /** client.authentication.k8s.io/v1 or v1beta1; or exec_info, kubectl's KUBERNETES_EXEC_INFO. */
+  api_version?: string;
+  exec_info?: string;
+}
+
+/** What kubectl reads from an exec credential plugin. */
+export interface ExecCredential {
+  apiVersion: string;
+  kind: 'ExecCredential';
+  spec: Record<string, unknown>;
+  status: { token: string; expirationTimestamp: string };
+}
+
+/** POST /v1/providers/NAME/login: where the user signs in. */
+export interface LoginStarted {
+  method: 'browser' | 'device';
+  url: string;
+  userCode?: string;
+  expiresAt?: string;
+}
+
+/** The answer of login (once finished), logout and refresh: the session as it is now. */
+export interface ProviderAnswer {
+  ok: true;
+  provider: SessionSnapshot;
 }

@@ -3,16 +3,10 @@
  * derived from `PocketKubeInvoke`; errors cross as data (`{ok:false, error}`), never as thrown strings.
  * Nothing here carries a token: the renderer sees claims, groups, times and messages.
  */
-import type { AgentStatus, ContextInfo } from './api.js';
+import type { AgentStatus, ContextInfo, Failure } from './api.js';
 import type { DoctorCheck, RbacBinding, TalosPatch, WhoAmI } from './talos.js';
 
-export interface ApiFailure {
-  code: string;
-  message: string;
-  needsSignIn?: boolean;
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiFailure };
+export type Result<T> = { ok: true; value: T } | { ok: false; error: Failure };
 
 export interface ContextsState {
   files: string[];

@@ -1,7 +1,6 @@
 /** Small building blocks every view uses: notes, empty and loading states, copy buttons, badges. */
 import { useEffect, useId, type ReactNode } from 'react';
-import type { ApiFailure } from '../../electron/shared/ipc.js';
-import type { SessionSnapshot } from '../../electron/shared/api.js';
+import type { Failure, SessionSnapshot } from '../../electron/shared/api.js';
 import { useAction } from '../api.js';
 import { redactText } from '../format.js';
 
@@ -15,12 +14,12 @@ const NEXT_STEP: Record<string, string> = {
   timeout: 'PocketKube did not answer in time. Try again; if it keeps happening, see Diagnostics.',
 };
 
-export function nextStepFor(error: ApiFailure): string | undefined {
+export function nextStepFor(error: Failure): string | undefined {
   if (error.needsSignIn) return NEXT_STEP.signed_out;
   return NEXT_STEP[error.code];
 }
 
-export function ErrorNote({ title, error, children }: { title: string; error: ApiFailure; children?: ReactNode }) {
+export function ErrorNote({ title, error, children }: { title: string; error: Failure; children?: ReactNode }) {
   const next = nextStepFor(error);
   return (
     <div className="note note-error" role="alert">

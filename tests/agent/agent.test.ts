@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveHome } from '../../electron/core/platform/home.js';
 import { MemorySecretStore } from '../../electron/core/session/secret-store.js';
-import { AgentClient, AgentError } from '../../electron/client/agent-client.js';
+import { AgentClient } from '../../electron/client/agent-client.js';
+import type { PocketKubeError } from '../../electron/core/platform/errors.js';
 import { MAX_BODY_BYTES } from '../../electron/agent/server.js';
 import { Agent, AgentAlreadyRunningError } from '../../electron/agent/agent.js';
 
@@ -70,17 +71,17 @@ test('garbage bytes get a 400 and the agent keeps serving', async () => {
 
 test('an oversized body gets a 413 JSON error', async () => {
   const body = 'x'.repeat(MAX_BODY_BYTES + 1);
-  await assert.rejects(client.request('POST', '/v1/credential', { provider: body }), (e: AgentError) => e.status === 413 && e.code === 'too_large');
+  await assert.rejects(client.request('POST', '/v1/credential', { provider: body }), (e: PocketKubeError) => e.status === 413 && e.code === 'too_large');
   await stillServing();
 });
 
 test('a wrong method gets a 405 naming the allowed ones', async () => {
-  await assert.rejects(client.request('DELETE', '/v1/status'), (e: AgentError) => e.status === 405 && /takes GET/.test(e.message));
+  await assert.rejects(client.request('DELETE', '/v1/status'), (e: PocketKubeError) => e.status === 405 && /takes GET/.test(e.message));
 });
 
 test('an unknown path gets a 404 pointing at /v1', async () => {
-  await assert.rejects(client.request('GET', '/v2/status'), (e: AgentError) => e.status === 404);
-  await assert.rejects(client.request('GET', '/v1/nope'), (e: AgentError) => e.status === 404);
+  await assert.rejects(client.request('GET', '/v2/status'), (e: PocketKubeError) => e.status === 404);
+  await assert.rejects(client.request('GET', '/v1/nope'), (e: PocketKubeError) => e.status === 404);
 });
 
 test('malformed JSON gets a 400 and the agent keeps serving', async () => {
@@ -93,17 +94,17 @@ test('malformed JSON gets a 400 and the agent keeps serving', async () => {
 test('a credential for an unknown provider is a 404 that says how to add it', async () => {
   await assert.rejects(
     client.request('POST', '/v1/credential', { provider: 'nope' }),
-    (e: AgentError) => e.status === 404 && e.code === 'unknown_provider' && /pocketkube provider add nope/.test(e.message),
+    (e: PocketKubeError) => e.status === 404 && e.code === 'unknown_provider' && /pocketkube provider add nope/.test(e.message),
   );
 });
 
 test('a path with broken percent-encoding is a 400, not an internal error', async () => {
-  await assert.rejects(client.request('GET', '/v1/providers/%E0'), (e: AgentError) => e.status === 400 && e.code === 'bad_request');
+  await assert.rejects(client.request('GET', '/v1/providers/%E0'), (e: PocketKubeError) => e.status === 400 && e.code === 'bad_request');
   await stillServing();
 });
 
 test('a client secret in a URL is refused', async () => {
-  await assert.rejects(client.request('GET', '/v1/credential?issuer=https://x&client_id=a&client_secret=s'), (e: AgentError) => e.status === 400 && e.code === 'secret_in_url');
+  await assert.rejects(client.request('GET', '/v1/credential?issuer=https://x&client_id=a&client_secret=s'), (e: PocketKubeError) => e.status === 400 && e.code === 'secret_in_url');
 });
 
 test('a slow client that never finishes its headers is cut off and the agent keeps serving', async () => {
@@ -135,4 +136,41 @@ test('a stale socket and pid file from a crashed agent are replaced', async () =
   } finally {
     await next.stop();
   }
+});
+
+test('the typed client reaches every provider route: add, list, one, reload, remove', async () => {
+  const saved = await client.addProvider({ name: 'typed', issuer: 'https://id.example.com/', clientId: 'kube' });
+  assert.deepEqual(saved, {
+    name: 'typed',
+    issuer: 'https://id.example.com',
+    clientId: 'kube',
+    confidential: false,
+    scopes: ['openid', 'profile', 'email', 'groups'],
+    callbackPort: 8000,
+  });
+  assert.deepEqual((await client.listProviders()).map((p) => p.name), ['typed']);
+  assert.equal((await client.provider('typed')).state, 'signed-out');
+  assert.deepEqual(await client.reload(), ['typed']);
+  assert.equal((await client.status()).providers[0]?.provider, 'typed');
+  await client.removeProvider('typed');
+  assert.deepEqual(await client.listProviders(), []);
+  await assert.rejects(client.provider('typed'), (e: PocketKubeError) => e.status === 404 && e.code === 'unknown_provider');
+  await assert.rejects(client.shutdown(), (e: PocketKubeError) => e.status === 409 && e.code === 'not_supported');
+});
+
+test('the typed client streams the status: once on subscribe, again on a change, and stops when asked', async () => {
+  const seen: string[][] = [];
+  let stop = () => {};
+  const changed = new Promise<void>((resolve) => {
+    stop = client.watchStatus((status) => {
+      seen.push(status.providers.map((p) => p.provider));
+      if (seen.length === 1) void client.addProvider({ name: 'watched', issuer: 'https://id.example.com', clientId: 'kube' });
+      if (status.providers.some((p) => p.provider === 'watched')) resolve();
+    });
+  });
+  await changed;
+  stop();
+  assert.deepEqual(seen[0], []);
+  assert.deepEqual(seen.at(-1), ['watched']);
+  await client.removeProvider('watched');
 });

@@ -8,7 +8,8 @@
  * real `talosPatch` and `rbacBinding`; the rest is fixture data. Every call is recorded in `calls`.
  */
 import type { Page } from 'playwright-core';
-import { INVOKE_CHANNELS, toResult, type AppState, type ApiFailure, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
+import { INVOKE_CHANNELS, toResult, type AppState, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
+import type { Failure } from '../../electron/shared/api.js';
 import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
 import { talosPatch } from '../../electron/core/talos/patch.js';
 import { rbacBinding } from '../../electron/core/talos/rbac.js';
@@ -53,7 +54,7 @@ export class FixtureBridge {
   }
 
   /** Every call to `channel` answers this failure. */
-  fail(channel: InvokeChannel, failure: ApiFailure): this {
+  fail(channel: InvokeChannel, failure: Failure): this {
     (this.overrides as Record<string, unknown>)[channel] = () => {
       throw new HandlerError(failure.code, failure.message, failure.needsSignIn);
     };

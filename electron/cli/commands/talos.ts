@@ -1,22 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { doctorForProvider, patchForProvider } from '../../core/talos/setup.js';
+import { PocketKubeError, UsageError } from '../../core/platform/errors.js';
 import type { Home } from '../../core/platform/home.js';
 import type { AgentClient } from '../../client/agent-client.js';
 import { applyRbac, formatChecks, rbacBinding, whoami, PATCH_FILE } from '../../core/talos/index.js';
+import { err, out } from '../io.js';
 
-const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
-
-export class TalosCliError extends Error {
-  override readonly name = 'TalosCliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 /** `pocketkube talos patch|rbac`: the Talos side of the seed guide, generated and checked. */
 export async function cmdTalos(home: Home, args: string[]): Promise<void> {
@@ -35,15 +25,15 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
         out: { type: 'string' },
       },
     });
-    if (values['machine-config'] && values['talos-version']) throw new TalosCliError('give --machine-config or --talos-version, not both.', 2);
+    if (values['machine-config'] && values['talos-version']) throw new UsageError('give --machine-config or --talos-version, not both.');
     const claim = values['username-claim'];
-    if (claim && claim !== 'sub' && claim !== 'email') throw new TalosCliError('--username-claim takes sub or email.', 2);
+    if (claim && claim !== 'sub' && claim !== 'email') throw new UsageError('--username-claim takes sub or email.');
     let machineConfigText: string | undefined;
     if (values['machine-config']) {
       try {
         machineConfigText = await readFile(values['machine-config'], 'utf8');
       } catch (e) {
-        throw new TalosCliError(`cannot read the machine config ${values['machine-config']} (${(e as NodeJS.ErrnoException).code}).`);
+        throw new PocketKubeError('unreadable_file', `cannot read the machine config ${values['machine-config']} (${(e as NodeJS.ErrnoException).code}).`);
       }
     }
     const patch = await patchForProvider(home, {
@@ -78,19 +68,19 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
         context: { type: 'string' },
       },
     });
-    if (!values.group) throw new TalosCliError('talos rbac needs --group G (the Pocket ID group name, e.g. kubernetes).', 2);
+    if (!values.group) throw new UsageError('talos rbac needs --group G (the Pocket ID group name, e.g. kubernetes).');
     const binding = rbacBinding({ group: values.group, clusterRole: values['cluster-role'], name: values.name, groupsPrefix: values['groups-prefix'] });
     for (const n of binding.notes) err(`# ${n}`);
     if (!values.apply) {
       out(binding.yaml);
       return;
     }
-    if (!values.context) throw new TalosCliError('--apply needs --context ADMIN_CONTEXT (the admin@NAME context talosctl wrote).', 2);
+    if (!values.context) throw new UsageError('--apply needs --context ADMIN_CONTEXT (the admin@NAME context talosctl wrote).');
     const res = await applyRbac(binding, { context: values.context });
     out(`ClusterRoleBinding ${binding.object.metadata?.name} ${res.action} through context ${values.context}.`);
     return;
   }
-  throw new TalosCliError('talos takes patch or rbac. See `pocketkube --help`.', 2);
+  throw new UsageError('talos takes patch or rbac. See `pocketkube --help`.');
 }
 
 export async function cmdWhoami(args: string[]): Promise<void> {
@@ -114,7 +104,7 @@ export async function cmdDoctor(home: Home, client: AgentClient, args: string[])
       json: { type: 'boolean' },
     },
   });
-  const checks = await doctorForProvider(home, client, {
+  const checks = await doctorForProvider(home, () => client.status(5_000), {
     provider: values.provider,
     context: values.context,
     group: values.group,

@@ -1,27 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../platform/atomic-file.js';
+import { UsageError } from '../platform/errors.js';
+import type { ProviderConfig } from '../../shared/api.js';
+import type { SecretStore } from './secret-store.js';
 
-/** A provider is an issuer plus a client; each has one session. The client secret lives in the SecretStore. */
-export interface ProviderConfig {
-  name: string;
-  issuer: string;
-  clientId: string;
-  /** Whether a client secret is stored (confidential client); public clients use PKCE alone. */
-  confidential: boolean;
-  scopes: string[];
-  /** Loopback redirect port; the redirect URI is http://localhost:PORT exactly as the seed guide registers it. */
-  callbackPort: number;
-  /** Extra CA (PEM file) to trust for the issuer, for a Pocket ID behind a private CA. */
-  caFile?: string;
-}
+/** A provider is an issuer plus a client; each has one session. Declared with the API's types (it is on the wire). */
+export type { ProviderConfig };
 
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups'];
 export const DEFAULT_CALLBACK_PORT = 8000;
 const SETTINGS_VERSION = 1;
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export function validateProviderName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
@@ -55,6 +43,31 @@ export function validatePort(value: number): number {
   return value;
 }
 
+/** A provider as a user gives it (CLI flags, the socket API's body, kubelogin's flags), before it is checked. */
+export interface ProviderInput {
+  name: string;
+  issuer: string;
+  clientId: string;
+  confidential?: boolean;
+  /** Empty or absent: the default scopes. */
+  scopes?: string[];
+  callbackPort?: number;
+  caFile?: string;
+}
+
+/** The one way a provider is built from input: name, issuer and port checked, defaults filled in. */
+export function providerFromInput(input: ProviderInput): ProviderConfig {
+  return {
+    name: validateProviderName(input.name),
+    issuer: normalizeIssuer(input.issuer),
+    clientId: input.clientId,
+    confidential: input.confidential ?? false,
+    scopes: input.scopes?.length ? input.scopes : DEFAULT_SCOPES,
+    callbackPort: validatePort(input.callbackPort ?? DEFAULT_CALLBACK_PORT),
+    ...(input.caFile ? { caFile: input.caFile } : {}),
+  };
+}
+
 interface SettingsFile {
   version: number;
   providers: ProviderConfig[];
@@ -76,13 +89,13 @@ export class ProviderRegistry {
     try {
       parsed = JSON.parse(text) as SettingsFile;
     } catch (err) {
-      throw new UsageError(`${this.file} is not valid JSON (${(err as Error).message}); fix or remove it`);
+      throw new UsageError(`${this.file} is not valid JSON (${(err as Error).message}); fix or remove it`, 'bad_settings');
     }
     if (!parsed || !Array.isArray(parsed.providers)) {
-      throw new UsageError(`${this.file} has no "providers" list; fix or remove it`);
+      throw new UsageError(`${this.file} has no "providers" list; fix or remove it`, 'bad_settings');
     }
     if (parsed.version > SETTINGS_VERSION) {
-      throw new UsageError(`${this.file} was written by a newer PocketKube (version ${parsed.version}); upgrade PocketKube`);
+      throw new UsageError(`${this.file} was written by a newer PocketKube (version ${parsed.version}); upgrade PocketKube`, 'bad_settings');
     }
     return parsed.providers.map((p) => ({
       ...p,
@@ -133,4 +146,17 @@ export const secretKeys = {
   clientSecret: (provider: string) => `provider/${provider}/client-secret`,
   refreshToken: (provider: string) => `provider/${provider}/refresh-token`,
   idToken: (provider: string) => `provider/${provider}/id-token`,
+  /** Every secret kept for a provider: what removing it deletes. */
+  all: (provider: string) => [secretKeys.clientSecret(provider), secretKeys.refreshToken(provider), secretKeys.idToken(provider)],
 };
+
+/** Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none runs). */
+export async function saveProvider(registry: ProviderRegistry, store: SecretStore, provider: ProviderConfig, clientSecret?: string): Promise<void> {
+  if (clientSecret) await store.set(secretKeys.clientSecret(provider.name), clientSecret);
+  await registry.upsert({ ...provider, confidential: Boolean(clientSecret) || provider.confidential });
+}
+
+/** Deletes every secret kept for a provider: its client secret and its session. */
+export async function deleteProviderSecrets(store: SecretStore, name: string): Promise<void> {
+  await Promise.all(secretKeys.all(name).map((key) => store.delete(key)));
+}

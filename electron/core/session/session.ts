@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DeviceAuthorizationResponse } from 'openid-client';
 import type { Clock } from '../platform/clock.js';
+import { PocketKubeError } from '../platform/errors.js';
 import {
   canHandOut,
   credentialExpiry,
@@ -20,16 +21,11 @@ export type { Identity, RefreshRecord, SessionSnapshot };
 
 export type Logger = (level: 'info' | 'warn' | 'error', message: string) => void;
 
-/** Why a credential could not be given, as data every client (helper, CLI, tray, window) can show. */
-export class SessionError extends Error {
-  override readonly name = 'SessionError';
-  constructor(
-    readonly code: 'signed_out' | 'offline' | 'sign_in_failed' | 'busy',
-    message: string,
-    readonly needsSignIn: boolean,
-  ) {
-    super(message);
-  }
+/** Why a credential could not be given, as a code every client (helper, CLI, tray, window) can act on. */
+export type SessionErrorCode = 'signed_out' | 'offline' | 'sign_in_failed' | 'busy';
+
+function sessionError(code: SessionErrorCode, message: string, needsSignIn: boolean): PocketKubeError {
+  return new PocketKubeError(code, message, { needsSignIn });
 }
 
 export interface Credential {
@@ -167,7 +163,7 @@ export class Session extends EventEmitter {
       } catch (err) {
         // Still valid but the provider is unreachable: hand out what is left rather than fail kubectl.
         const t = this.tokens;
-        if (err instanceof SessionError && err.code === 'offline' && t && t.expiresAt > this.deps.clock.now()) {
+        if (err instanceof PocketKubeError && err.code === 'offline' && t && t.expiresAt > this.deps.clock.now()) {
           return this.toCredential(t);
         }
         throw err;
@@ -183,13 +179,13 @@ export class Session extends EventEmitter {
     return { token: t.idToken, expiresAt: t.expiresAt, expirationTimestamp: new Date(Math.floor(stamp / 1000) * 1000).toISOString() };
   }
 
-  private signedOutError(): SessionError {
+  private signedOutError(): PocketKubeError {
     if (!this.signInNeededAnnounced) {
       this.signInNeededAnnounced = true;
       // One prompt per signed-out period, however many kubectl runs ask.
       this.emit('sign-in-needed', this.name);
     }
-    return new SessionError(
+    return sessionError(
       'signed_out',
       `PocketKube: not signed in to ${this.name} (${this.signedOutReason ?? 'signed out'}). Run \`pocketkube login ${this.name}\` or use Sign in in the PocketKube tray.`,
       true,
@@ -198,7 +194,7 @@ export class Session extends EventEmitter {
 
   /** Exactly one refresh in flight per session: every caller shares it. */
   refresh(trigger: RefreshRecord['trigger']): Promise<void> {
-    if (this.stopped) return Promise.reject(new SessionError('busy', `PocketKube: the ${this.name} session is being restarted; try again.`, false));
+    if (this.stopped) return Promise.reject(sessionError('busy', `PocketKube: the ${this.name} session is being restarted; try again.`, false));
     if (!this.refreshing) {
       this.refreshing = this.runRefresh(trigger).finally(() => {
         this.refreshing = undefined;
@@ -231,7 +227,7 @@ export class Session extends EventEmitter {
       this.scheduleAt(this.deps.clock.now() + this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
       this.changed();
-      throw new SessionError('offline', `PocketKube: ${e.message}`, false);
+      throw sessionError('offline', `PocketKube: ${e.message}`, false);
     }
     if (this.refreshToken !== refreshToken) return;
     await this.adopt(next, trigger);
@@ -316,14 +312,14 @@ export class Session extends EventEmitter {
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         listener.complete(false, message);
-        throw new SessionError('sign_in_failed', message, true);
+        throw sessionError('sign_in_failed', message, true);
       } finally {
         this.login = undefined;
         this.changed();
       }
     })();
     done.catch(() => {});
-    this.login = { method: 'browser', url: req.url.href, done, cancel: () => listener.fail(new SessionError('sign_in_failed', 'Sign-in cancelled.', true)) };
+    this.login = { method: 'browser', url: req.url.href, done, cancel: () => listener.fail(sessionError('sign_in_failed', 'Sign-in cancelled.', true)) };
     this.changed();
     return this.login;
   }
@@ -338,7 +334,7 @@ export class Session extends EventEmitter {
         await this.signInWith(tokens);
         return identityOf(tokens.claims);
       } catch (err) {
-        throw new SessionError('sign_in_failed', err instanceof Error ? err.message : String(err), true);
+        throw sessionError('sign_in_failed', err instanceof Error ? err.message : String(err), true);
       } finally {
         this.login = undefined;
         this.changed();
@@ -361,7 +357,7 @@ export class Session extends EventEmitter {
     if (!tokens.refreshToken) {
       this.log('warn', `${this.name}: Pocket ID sent no refresh token; the session ends when the ID token expires.`);
     }
-    if (this.stopped) throw new SessionError('sign_in_failed', 'PocketKube restarted this session during the sign-in; sign in again.', true);
+    if (this.stopped) throw sessionError('sign_in_failed', 'PocketKube restarted this session during the sign-in; sign in again.', true);
     // A sign-in replaces whatever session there was; a refresh still in flight for the old one is ignored.
     this.generation++;
     this.refreshToken = undefined;

@@ -2,12 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ContextInfo } from '../kubeconfig/index.js';
-import type { AgentStatus } from '../../agent/agent.js';
+import type { AgentStatus } from '../../shared/api.js';
 import type { DoctorRequest, TalosPatchRequest } from '../../shared/ipc.js';
 import { OidcClient } from '../oidc/oidc.js';
-import { ProviderRegistry, UsageError, type ProviderConfig } from '../session/providers.js';
+import { UsageError } from '../platform/errors.js';
+import { ProviderRegistry, type ProviderConfig } from '../session/providers.js';
 import type { Home } from '../platform/home.js';
-import type { AgentClient } from '../../client/agent-client.js';
 import { doctor, talosPatch, type DoctorCheck, type TalosPatch } from './index.js';
 
 export function providerNamed(home: Home, name: string | undefined): Promise<ProviderConfig> {
@@ -33,12 +33,19 @@ export async function patchForProvider(home: Home, req: Omit<TalosPatchRequest, 
   });
 }
 
-/** Doctor's checks, with the signed-in claims from the agent when one runs. */
-export async function doctorForProvider(home: Home, client: AgentClient, req: Omit<DoctorRequest, 'provider'> & { provider?: string; groupsPrefix?: string }): Promise<DoctorCheck[]> {
+/**
+ * Doctor's checks, with the signed-in claims from the agent when one runs. `agentStatus` asks the agent (the
+ * caller's client); when it fails, the checks that need claims say they were skipped.
+ */
+export async function doctorForProvider(
+  home: Home,
+  agentStatus: () => Promise<AgentStatus>,
+  req: Omit<DoctorRequest, 'provider'> & { provider?: string; groupsPrefix?: string },
+): Promise<DoctorCheck[]> {
   const provider = await providerNamed(home, req.provider);
   let claims: Record<string, unknown> | undefined;
   try {
-    const status = await client.request<AgentStatus>('GET', '/v1/status', undefined, 5_000);
+    const status = await agentStatus();
     claims = status.providers.find((p) => p.provider === provider.name)?.claims;
   } catch {
     claims = undefined; // no agent: the checks that need claims say they were skipped
