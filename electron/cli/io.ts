@@ -1,5 +1,4 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { KubeconfigError } from '../core/kubeconfig/errors.js';
 import { PocketKubeError, UsageError } from '../core/platform/errors.js';
 import type { AgentStatus, SessionSnapshot } from '../shared/api.js';
 
@@ -23,7 +22,7 @@ export function exitCodeFor(e: unknown): number {
 /** A failure as its line on stderr: PocketKube's own sentences ("PocketKube: not signed in…") as they are, others prefixed. */
 export function errorLine(e: unknown): string {
   const message = (e as Error)?.message;
-  const ours = (e instanceof PocketKubeError && !(e instanceof UsageError)) || e instanceof KubeconfigError;
+  const ours = e instanceof PocketKubeError && !(e instanceof UsageError);
   return ours && message.startsWith('PocketKube') ? message : `pocketkube: ${message}`;
 }
 

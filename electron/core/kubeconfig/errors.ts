@@ -1,11 +1,12 @@
 import os from 'node:os';
+import { PocketKubeError } from '../platform/errors.js';
 
 /** A problem with a kubeconfig file, phrased for the person who owns that file. */
-export class KubeconfigError extends Error {
+export class KubeconfigError extends PocketKubeError {
   readonly file: string;
   readonly line?: number;
   constructor(message: string, file: string, line?: number) {
-    super(message);
+    super('kubeconfig', message);
     this.name = 'KubeconfigError';
     this.file = file;
     if (line !== undefined) this.line = line;

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { PocketKubeError } from '../platform/errors.js';
 import type { AddressInfo } from 'node:net';
 
 /** The page the browser shows once the code has reached us. */
@@ -11,8 +12,12 @@ function page(title: string, body: string): string {
 <body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>`;
 }
 
-export class LoopbackError extends Error {
-  override readonly name = 'LoopbackError';
+/** The loopback redirect could not be received (port taken, browser error, time-out). */
+export class LoopbackError extends PocketKubeError {
+  override name = 'LoopbackError';
+  constructor(message: string) {
+    super('loopback_failed', message);
+  }
 }
 
 export interface LoopbackCallback {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { PocketKubeError } from '../platform/errors.js';
 import type { ProviderConfig } from '../session/providers.js';
 
 /** What a successful code exchange, device grant or refresh gives the session. */
@@ -25,15 +26,17 @@ export interface IdClaims {
  * (any 4xx: the provider said no, sign in again), 'network' (retry while the token is valid), 'config'.
  * Messages never carry tokens, codes or secrets.
  */
-export class OidcError extends Error {
-  override readonly name = 'OidcError';
+export class OidcError extends PocketKubeError {
+  override name = 'OidcError';
   constructor(
     message: string,
     readonly kind: 'rejected' | 'network' | 'config',
-    readonly code?: string,
-    readonly status?: number,
+    /** The provider's OAuth error code (invalid_grant, access_denied...), when it sent one. */
+    readonly oauthError?: string,
+    /** The provider's HTTP status (not ours: the agent's answer comes from `code`). */
+    readonly providerStatus?: number,
   ) {
-    super(message);
+    super(oauthError ?? `provider_${kind}`, message);
   }
 }
 
@@ -200,7 +203,7 @@ export class OidcClient {
       // Pocket ID answered, so the refresh token was consumed, but the answer was unusable (e.g. an ID token
       // that fails its time checks on a wrong clock). Sending the old token again would revoke the session:
       // this is final, never retried.
-      if (e.kind === 'config') throw new OidcError(e.message, 'rejected', e.code ?? 'unusable_answer', e.status);
+      if (e.kind === 'config') throw new OidcError(e.message, 'rejected', e.oauthError ?? 'unusable_answer', e.providerStatus);
       throw e;
     }
   }

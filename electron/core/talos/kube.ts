@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiException, AuthenticationV1Api, KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { PocketKubeError } from '../platform/errors.js';
 import { resolveFiles } from '../kubeconfig/files.js';
 import type { WhoAmI } from '../../shared/talos.js';
 export type { WhoAmI };
@@ -12,16 +13,17 @@ export type { WhoAmI };
 export type KubeFailureKind = 'unauthorized' | 'forbidden' | 'not-found' | 'conflict' | 'invalid' | 'unreachable' | 'tls' | 'credential' | 'http';
 
 /** A failed request to the API server; `kind` tells the token (401) from RBAC (403) from the transport. */
-export class KubeRequestError extends Error {
-  override readonly name = 'KubeRequestError';
+export class KubeRequestError extends PocketKubeError {
+  override name = 'KubeRequestError';
   constructor(
     message: string,
     readonly kind: KubeFailureKind,
-    readonly status?: number,
+    /** The API server's HTTP status (not ours: the agent's answer comes from `code`). */
+    readonly apiStatus?: number,
     /** The API server's own Status message, when it sent one. */
     readonly serverMessage?: string,
   ) {
-    super(message);
+    super(`kube_${kind.replace('-', '_')}`, message);
   }
 }
 
