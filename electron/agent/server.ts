@@ -168,7 +168,11 @@ export async function startSocketServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
+    // Windows: Node cannot set a named pipe's DACL (readableAll/writableAll can only widen it), so the pipe
+    // keeps the default one: full control for the creating user, SYSTEM and Administrators, read-only for
+    // Everyone, which cannot send a request. libuv creates it as the first instance, so a pipe of that name
+    // held by someone else makes listen fail instead of sharing it. Never widened here.
+    server.listen({ path: socketPath, readableAll: false, writableAll: false }, () => {
       server.off('error', reject);
       resolve();
     });

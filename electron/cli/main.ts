@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Usage and dispatch only. Each command loads its modules when it runs, so `pocketkube credential` (on every
 // kubectl command) and `pocketkube use` do not pay for openid-client or @kubernetes/client-node.
+import { isEntryPoint } from '../core/platform/entry-point.js';
 import { resolveHome, type Home } from '../core/platform/home.js';
 import { AgentClient } from '../client/agent-client.js';
 import { err, errorLine, exitCodeFor, out } from './io.js';
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js')) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
