@@ -148,8 +148,8 @@ export class DesktopShell {
     // "Token expires in 42 min" stays current, and the login-item state is read back from the OS.
     this.stopTimers.push(
       timers.every(MENU_REFRESH_MS, () => {
-        void this.readStartAtLogin();
         this.render();
+        void this.readStartAtLogin().then((changed) => changed && this.render());
       }),
     );
     // After sleep, unlock, or a jump of the wall clock, expiry is re-checked at once.
@@ -206,12 +206,15 @@ export class DesktopShell {
   private async ownSecretStore(): Promise<SecretStore> {
     const { secretsFile } = this.options.home;
     const file = new FileSecretStore(secretsFile);
+    // Read (and check) the file now: a corrupt one is a start-up failure that names it, not a silent sign-out.
+    const entries = await readSecretsFile(secretsFile);
     if (!(await keychainUsable(this.ports.keychain, this.ports.app.platform))) {
       this.ports.log('warn', 'No OS keychain (Linux without a keyring gives only basic_text): secrets stay in the 0600 file.');
       return file;
     }
     const keychain = new SafeStorageSecretStore(keychainBlobPath(secretsFile), this.ports.keychain);
-    const entries = await readSecretsFile(secretsFile);
+    // Open the keychain now too: a denied prompt or another user's blob is shown at start-up.
+    await keychain.get('');
     if (Object.keys(entries).length) {
       await keychain.importAll(entries);
       for (const key of Object.keys(entries)) await file.delete(key);
@@ -355,9 +358,12 @@ export class DesktopShell {
     else if (this.phase === 'running') this.showWindow();
   }
 
-  private async readStartAtLogin(): Promise<void> {
+  /** Reads the OS's login-item state; true when it differs from what the menu showed. */
+  private async readStartAtLogin(): Promise<boolean> {
     const res = await toResult(() => this.ports.autostart.isEnabled());
-    if (res.ok) this.startAtLogin = res.value;
+    if (!res.ok || res.value === this.startAtLogin) return false;
+    this.startAtLogin = res.value;
+    return true;
   }
 
   async dispatch(action: TrayAction): Promise<void> {
