@@ -2,6 +2,8 @@
  * The ports over Electron: one-liners that decide nothing (composition.ts decides). Typechecked against
  * Electron's own types by `npm run typecheck`; run only inside Electron.
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   app,
@@ -31,6 +33,7 @@ import type {
   DialogPort,
   IpcPort,
   KeychainPort,
+  LogPort,
   NotificationPort,
   PowerPort,
   ScreenPort,
@@ -172,3 +175,12 @@ export const keychainPort: KeychainPort = {
   },
 };
 
+
+/** The console (seen with `npm start`) and `<logs>/pocketkube.log` (seen when a packaged app fails at start). */
+export function logPort(dir: string): LogPort {
+  mkdirSync(dir, { recursive: true });
+  return (level, message) => {
+    console[level === 'info' ? 'log' : level](message);
+    appendFileSync(path.join(dir, 'pocketkube.log'), `${new Date().toISOString()} ${level} ${message}\n`, { mode: 0o600 });
+  };
+}

@@ -169,8 +169,10 @@ export class DesktopShell {
 
     // A first run, or any launch the user made (not the OS at login), opens the window: on GNOME without
     // the AppIndicator extension there is no tray icon to click.
+    // The first run goes to Setup, unless providers were already added with the CLI.
     const firstRun = !this.prefs.get('firstRunDone');
-    if (firstRun || !this.ports.autostart.wasOpenedAtLogin()) this.showWindow(firstRun ? 'setup' : undefined);
+    const unconfigured = firstRun && !(await controller.client.listProviders().catch(() => [])).length;
+    if (firstRun || !this.ports.autostart.wasOpenedAtLogin()) this.showWindow(unconfigured ? 'setup' : undefined);
     if (firstRun) this.prefs.set('firstRunDone', true);
   }
 

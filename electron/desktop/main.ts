@@ -33,7 +33,7 @@ const shell = composeDesktop(
     signals: electronPorts.signalPort,
     keychain: electronPorts.keychainPort,
     openPrefs: () => openPrefs(app.getPath('userData')),
-    log: (level, message) => console[level === 'info' ? 'log' : level](message),
+    log: electronPorts.logPort(app.getPath('logs')),
   },
   {
     home,

@@ -224,8 +224,8 @@ describe('quitting', () => {
     desktop.ports.app.quit(); // what Cmd+Q and the app menu's Quit do
     await until('quit', () => desktop.quitCompleted || desktop.quitCancelled > 0);
     assert.equal(desktop.quitCancelled, 0, 'the window close handler did not cancel the quit');
-    assert.equal(await probeSocket(h.home.socketPath), true, "the headless agent is not ours to stop");
-    void headless;
+    assert.equal(await probeSocket(h.home.socketPath), true, 'the headless agent is not ours to stop');
+    assert.equal(headless.liveSessions().length, 0, 'and it still answers as before');
   });
 
   test('SIGTERM at logout quits as the menu does, with or without our agent', async () => {
@@ -412,6 +412,7 @@ describe('notifications', () => {
     await stack.configure();
     browser ??= await launchChromium();
     const r = await launch({ platform }, { dir: stack.dir, home: stack.home, kubeconfig: stack.kubeconfig });
+    assert.equal(r.desktop.window!.created.view, 'account', 'a first run with a provider already added opens on Account, not Setup');
     r.desktop.onOpenExternal = (url) => void signInInBrowser(browser!, url);
     r.desktop.tray.choose('Sign in…');
     await until('signed in', () => r.desktop.notifications.some((n) => n.options.title === 'Signed in to pocket-id'), 30_000);
