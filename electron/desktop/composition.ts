@@ -306,10 +306,17 @@ export class DesktopShell {
   private onAgentDown(): void {
     if (this.owner !== 'external' || this.phase !== 'running' || this.takingOver) return;
     this.takingOver = (async () => {
+      let stillStopping = false;
       const res = await toResult(async () => {
-        if (!(await probeSocket(this.options.home.socketPath))) await this.startAgent();
+        if (await probeSocket(this.options.home.socketPath)) return;
+        await this.startAgent().catch((err: Error) => {
+          // It has closed its socket but is still storing its last refresh: the next `agent-down` retries.
+          if (err instanceof AgentAlreadyRunningError) stillStopping = true;
+          else throw err;
+        });
       });
-      if (!res.ok) {
+      if (stillStopping) this.ports.log('info', 'The headless agent is still stopping; taking over once it has.');
+      else if (!res.ok) {
         this.ports.log('error', `Could not take over the sessions: ${res.error.message}`);
         this.notify('Could not take over the sessions', res.error.message);
       } else if (this.owner === 'app') this.ports.log('info', 'The headless agent stopped; this app now keeps the sessions.');

@@ -246,18 +246,20 @@ describe('quitting', () => {
 });
 
 describe('an external agent', () => {
-  test('the menu says who keeps the sessions; when that agent goes away the app takes over and re-renders', async () => {
-    const h = newHome();
-    const headless = await headlessAgent(h.home, h.kubeconfig);
-    const { desktop, shell } = await launch({}, h);
+  test('the menu says who keeps the sessions; when that agent (a `pocketkube agent` process) goes away the app takes over and re-renders', async () => {
+    const stack = await new Stack().start();
+    cleanups.push(() => stack.close());
+    const headless = await stack.startAgentProcess();
+    const { desktop, shell } = await launch({}, { dir: stack.dir, home: stack.home, kubeconfig: stack.kubeconfig });
     assert.equal(shell.owner, 'external');
     assert.ok(desktop.tray.item('Take over from the agent'));
-    await headless.stop();
-    await until('the app to own the sessions', () => shell.owner === 'app' && shell.agent !== undefined);
+    assert.equal(await stack.stopAgentProcess(headless), 0);
+    await until('the app to own the sessions', () => shell.owner === 'app' && shell.agent !== undefined, 30_000);
     await shell.settled();
-    const status = await new AgentClient(h.home.socketPath).status();
+    const status = await new AgentClient(stack.home.socketPath).status();
     assert.equal(status.agent.mode, 'tray');
     assert.equal(status.agent.pid, process.pid);
+    assert.ok(!desktop.notifications.some((n) => /Could not take over/.test(n.options.title)), 'no false alarm while it was stopping');
     assert.equal(desktop.tray.item('Take over from the agent'), undefined, 'the menu no longer offers a take-over');
   });
 
