@@ -351,8 +351,21 @@ describe('secrets and the keychain', () => {
     const status = await new AgentClient(home.socketPath).status();
     assert.equal(status.agent.secrets.kind, 'os-keychain');
     assert.ok(!desktop.logs.some((l) => l.message.includes('rt-secret')));
-    // What `pocketkube agent` (headless) says about its store once the app holds the secrets.
-    assert.match(new FileSecretStore(home.secretsFile).describe(), /in the PocketKube app.*OS keychain.*start the app to use them, or sign in here/);
+  });
+
+  test('after the app quits, a headless `pocketkube agent` says plainly that the app\'s keychain holds the sessions', async () => {
+    const stack = await new Stack().start();
+    cleanups.push(() => stack.close());
+    await stack.configure();
+    await new FileSecretStore(stack.home.secretsFile).set('pocket-id/refresh-token', 'rt-secret');
+    const r = await launch({}, { dir: stack.dir, home: stack.home, kubeconfig: stack.kubeconfig });
+    r.desktop.ports.app.quit();
+    await until('quit', () => r.desktop.quitCompleted);
+    assert.ok(existsSync(keychainBlobPath(stack.home.secretsFile)), 'the app kept its secrets in the keychain');
+    await stack.startAgentProcess();
+    const status = await stack.cli(['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^Secrets: file .*secrets\.json .*sessions you signed in to in the PocketKube app are in its OS keychain .*start the app to use them, or sign in here$/m);
   });
 
   test('Linux basic_text (no keyring) is no keychain: secrets stay in the 0600 file', async () => {
