@@ -525,7 +525,7 @@ async function readSecretsFile(file: string): Promise<Record<string, string>> {
     parsed = undefined;
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`${file} is not a JSON object, so its secrets could not be moved into the keychain; nothing was changed: move the file aside and sign in again.`);
+    throw new Error(`${file} is not a JSON object, so PocketKube cannot read the secrets kept there; nothing was changed: move the file aside and sign in again.`);
   }
   return parsed as Record<string, string>;
 }
