@@ -1,5 +1,5 @@
 /** The window: four views behind a tablist, all fed by the one state the agent pushes. */
-import { useCallback, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { AppState } from '../electron/shared/ipc.js';
 import { ErrorNote, Loading } from './components/ui.js';
 import { DEFAULT_CHOICES, ShellContext, TABS, type SetupChoices, type TabId } from './shell.js';
@@ -9,9 +9,20 @@ import { ClustersView } from './views/Clusters.js';
 import { DiagnosticsView } from './views/Diagnostics.js';
 import { SetupView } from './views/Setup.js';
 
+function viewFromHash(): TabId {
+  const asked = window.location.hash.slice(1);
+  return TABS.find((t) => t.id === asked)?.id ?? 'account';
+}
+
 export function App() {
   const [connection, retry] = useAppState();
-  const [tab, setTab] = useState<TabId>('account');
+  // The view the app asked for (the tray's "Set up…", "Add cluster…"): the page's #fragment, now and later.
+  const [tab, setTab] = useState<TabId>(viewFromHash);
+  useEffect(() => {
+    const follow = () => setTab(viewFromHash());
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
   const [choices, setChoicesState] = useState<SetupChoices>(DEFAULT_CHOICES);
   const tabRefs = useRef(new Map<TabId, HTMLButtonElement>());
 

@@ -1,39 +1,24 @@
 import Store from 'electron-store';
-import type { AgentOptions } from '../agent/agent.js';
+import type { PrefsData, PrefsPort } from './ports.js';
 
-/** The tray app's own preferences (providers and sessions stay in POCKETKUBE_HOME, shared with the CLI). */
-export interface Prefs {
-  startAtLogin: boolean;
-  /** The "still running in the tray" hint is shown once. */
-  closeHintShown: boolean;
-  window: { width: number; height: number; x?: number; y?: number };
-}
-
-export function openPrefs(cwd: string): Store<Prefs> {
-  return new Store<Prefs>({
+/**
+ * The tray app's own preferences (providers and sessions stay in POCKETKUBE_HOME, shared with the CLI).
+ * "Start at login" is not here: the OS keeps it, and the menu reads it back from there. No migrations, so
+ * no version of its own: the app has one version number, package.json's.
+ */
+export function openPrefs(cwd: string): PrefsPort {
+  const store = new Store<PrefsData>({
     cwd,
     name: 'app-prefs',
-    projectVersion: '0.3.0',
     schema: {
-      startAtLogin: { type: 'boolean', default: false },
       closeHintShown: { type: 'boolean', default: false },
+      firstRunDone: { type: 'boolean', default: false },
       window: {
         type: 'object',
         properties: { width: { type: 'number', minimum: 360 }, height: { type: 'number', minimum: 480 }, x: { type: 'number' }, y: { type: 'number' } },
         default: { width: 420, height: 640 },
       },
     },
-    migrations: {
-      // 0.1 kept a "hideOnClose" flag; closing now always keeps the app in the tray.
-      '0.2.0': (store) => {
-        (store as unknown as { delete(k: string): void }).delete('hideOnClose');
-      },
-      // 0.2 recorded a one-time secrets import; the import now runs whenever the app's own agent starts.
-      '0.3.0': (store) => {
-        (store as unknown as { delete(k: string): void }).delete('secretsImported');
-      },
-    },
   });
+  return { get: (key) => store.get(key), set: (key, value) => store.set(key, value as Exclude<typeof value, undefined>) };
 }
-
-export type { AgentOptions };

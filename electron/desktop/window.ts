@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { BrowserWindow, shell } from 'electron';
+import type { Bounds, ViewName } from './ports.js';
 
-/** The window frame: isolated, sandboxed, no Node, navigation locked to the app's own page. */
-export function createWindow(opts: { root: string; bounds: { width: number; height: number; x?: number; y?: number }; icon: string }): BrowserWindow {
+/** The window frame: isolated, sandboxed, no Node, navigation locked to the app's own page; hidden until ready. */
+export function createWindow(opts: { root: string; bounds: Bounds; icon: string; view: ViewName }): BrowserWindow {
   const win = new BrowserWindow({
     ...opts.bounds,
     minWidth: 360,
@@ -25,7 +26,6 @@ export function createWindow(opts: { root: string; bounds: { width: number; heig
     return { action: 'deny' };
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
-  void win.loadFile(path.join(opts.root, 'dist', 'renderer', 'index.html'));
-  win.once('ready-to-show', () => win.show());
+  void win.loadFile(path.join(opts.root, 'dist', 'renderer', 'index.html'), { hash: opts.view });
   return win;
 }

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import type { SecretStoreKind } from '../../shared/api.js';
 
@@ -26,9 +28,10 @@ export abstract class BlobSecretStore implements SecretStore {
   constructor(protected readonly file: string) {}
 
   abstract describe(): string;
-  protected abstract encode(all: Record<string, string>): string | Uint8Array;
+  /** May be asynchronous: the OS keychain encrypts off the main thread. */
+  protected abstract encode(all: Record<string, string>): string | Uint8Array | Promise<string | Uint8Array>;
   /** Throws a message that never quotes the content: it holds secrets. */
-  protected abstract decode(blob: Buffer): Record<string, string>;
+  protected abstract decode(blob: Buffer): Record<string, string> | Promise<Record<string, string>>;
 
   private async load(): Promise<Record<string, string>> {
     if (this.cache) return this.cache;
@@ -39,7 +42,7 @@ export abstract class BlobSecretStore implements SecretStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (this.cache = {});
       throw err;
     }
-    this.cache = this.decode(blob);
+    this.cache = await this.decode(blob);
     return this.cache;
   }
 
@@ -69,7 +72,7 @@ export abstract class BlobSecretStore implements SecretStore {
     const run = this.queue.then(async () => {
       const all = { ...(await this.load()) };
       change(all);
-      await writeFileAtomic(this.file, this.encode(all), 0o600);
+      await writeFileAtomic(this.file, await this.encode(all), 0o600);
       this.cache = all;
     });
     this.queue = run.catch(() => {});
@@ -77,12 +80,23 @@ export abstract class BlobSecretStore implements SecretStore {
   }
 }
 
-/** The headless agent's store: plain JSON in a file with mode 0600 (and `status` says so). */
+/** Where the tray app keeps the secrets it moved into the OS keychain: beside the file, encrypted. */
+export function keychainBlobPath(secretsFile: string): string {
+  return path.join(path.dirname(secretsFile), 'secrets.keychain');
+}
+
+/**
+ * The headless agent's store: plain JSON in a file with mode 0600 (and `status` says so). When the tray app
+ * has moved the sessions into the OS keychain, which only the app can open, `describe` says so plainly, so
+ * a headless agent started later explains why it is signed out instead of leaving the user to guess.
+ */
 export class FileSecretStore extends BlobSecretStore {
   readonly kind = 'file' as const;
 
   describe(): string {
-    return `file ${this.file} (mode 0600, readable only by you; the tray app uses the OS keychain instead)`;
+    const base = `file ${this.file} (mode 0600, readable only by you)`;
+    if (!existsSync(keychainBlobPath(this.file))) return base;
+    return `${base}; sessions you signed in to in the PocketKube app are in its OS keychain (${keychainBlobPath(this.file)}), which only the app can open: start the app to use them, or sign in here`;
   }
 
   protected encode(all: Record<string, string>): string {
