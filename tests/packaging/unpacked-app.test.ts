@@ -32,15 +32,17 @@ let extracted: string; // app.asar extracted, to read and run the shipped code w
 let build: { code: number; stdout: string; stderr: string };
 
 before(async () => {
-  // The project as `npm run dist` sees it (package.json, the config, dist/ with its tests, resources, build).
-  const project = path.join(work, 'project');
-  for (const entry of ['package.json', 'electron-builder.yml', 'dist', 'resources', 'build']) cpSync(path.join(REPO, entry), path.join(project, entry), { recursive: true });
+  // The project as `npm run dist` sees it. In a real checkout that is the repository itself (electron-builder
+  // writes only to the output folder we give it), so its npm collector reads node_modules as `npm run dist`
+  // would. In a worktree whose node_modules links to another checkout, `npm list` reports the linked packages'
+  // own dependencies as missing: there, build a copy with the traversal collector, which reads node_modules as
+  // Node resolves it.
   const modules = path.join(REPO, 'node_modules');
-  symlinkSync(realpathSync(modules), path.join(project, 'node_modules'));
+  let project = REPO;
   if (lstatSync(modules).isSymbolicLink()) {
-    // A worktree whose node_modules is a link to another checkout: `npm list`, which electron-builder's npm
-    // collector runs, reports the linked packages' own dependencies as missing. Its traversal collector
-    // reads node_modules as Node resolves it. A real checkout (CI) keeps the npm collector.
+    project = path.join(work, 'project');
+    for (const entry of ['package.json', 'electron-builder.yml', 'dist', 'resources', 'build']) cpSync(path.join(REPO, entry), path.join(project, entry), { recursive: true });
+    symlinkSync(realpathSync(modules), path.join(project, 'node_modules'));
     const json = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ ...json, packageManager: 'traversal@1.0.0' }, null, 2));
   }
