@@ -15,12 +15,15 @@ export function openBrowser(url: string, env: NodeJS.ProcessEnv = process.env): 
   else if (process.platform === 'win32') candidates.push(['rundll32', 'url.dll,FileProtocolHandler', url]);
   else candidates.push(['xdg-open', url]);
 
+  // The installed helper runs the app's binary as Node (ELECTRON_RUN_AS_NODE=1); a browser started with that
+  // still set would start as Node too if it is Electron-based, or if xdg-open hands the URL to one.
+  const { ELECTRON_RUN_AS_NODE: _asNode, ...childEnv } = env;
   return (async () => {
     let last: Error | undefined;
     for (const [cmd, ...args] of candidates) {
       try {
         await new Promise<void>((resolve, reject) => {
-          const child = spawn(cmd!, args, { stdio: 'ignore', detached: true, env });
+          const child = spawn(cmd!, args, { stdio: 'ignore', detached: true, env: childEnv });
           child.once('error', reject);
           child.once('spawn', () => {
             child.unref();
