@@ -287,6 +287,8 @@ async function main(): Promise<void> {
   // Staged outages (admin route /__admin/fault) are answered here, before oidc-provider sees the request.
   let fault: (PocketIdFault & { path: string }) | undefined;
   const faultStats = { served: 0, hanging: 0 };
+  /** Requests held by a `hang` fault: clearing the fault drops their connections, as a provider coming back would. */
+  const hung = new Set<ServerResponse>();
   const answerFault = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (!fault || new URL(req.url ?? '/', 'https://x').pathname !== fault.path) return false;
     const f = fault;
@@ -295,8 +297,12 @@ async function main(): Promise<void> {
     if (f.hang) {
       // Read the request, then never answer; the client gives up (or the server shuts down).
       faultStats.hanging += 1;
+      hung.add(res);
       req.resume();
-      res.once('close', () => (faultStats.hanging -= 1));
+      res.once('close', () => {
+        faultStats.hanging -= 1;
+        hung.delete(res);
+      });
       return true;
     }
     const status = f.status ?? 503;
@@ -804,7 +810,10 @@ ${form}
         }
         const body = (await readJson()) as Partial<PocketIdFault>;
         const where = body.endpoint === 'token' ? paths.token : body.endpoint === 'discovery' ? '/.well-known/openid-configuration' : undefined;
-        if (!body.endpoint) fault = undefined;
+        if (!body.endpoint) {
+          fault = undefined;
+          for (const res of hung) res.destroy();
+        }
         else if (!where) {
           ctx.status = 400;
           ctx.body = { error: 'invalid_request', error_description: 'endpoint must be "token" or "discovery"' };

@@ -95,7 +95,9 @@ export function describeOidcError(err: unknown, what: string, issuer: string): O
     const message = `${what} failed: ${base}${desc && !FRIENDLY[code] ? ` (${desc})` : ''}${gone ? '' : '; will retry'}.`;
     return new OidcError(message, gone ? 'rejected' : 'network', code, status);
   }
-  const response = e?.cause instanceof Response ? e.cause : undefined;
+  // Duck-typed: with a private CA the answer is undici's Response, not the global one.
+  const cause = e?.cause as Response | undefined;
+  const response = typeof cause?.status === 'number' && typeof cause?.headers?.get === 'function' ? cause : undefined;
   const status = typeof e?.status === 'number' ? e.status : response?.status;
   if (status !== undefined) {
     // No OAuth error in the answer: whatever answered (Pocket ID busy, a proxy, a load balancer) may recover.
