@@ -48,10 +48,10 @@ async function nextOutcome(session: Session, since?: string): Promise<NonNullabl
 }
 
 const RETRIED: { label: string; fault: PocketIdFault; says: RegExp }[] = [
-  { label: '503', fault: { endpoint: 'token', status: 503 }, says: /answered HTTP 503 \(service unavailable\); will retry/ },
-  { label: '404', fault: { endpoint: 'token', status: 404 }, says: /answered HTTP 404 \(not found\); will retry/ },
-  { label: '429', fault: { endpoint: 'token', status: 429 }, says: /answered HTTP 429 \(too many requests\); will retry/ },
-  { label: '408', fault: { endpoint: 'token', status: 408 }, says: /answered HTTP 408 \(request timeout\); will retry/ },
+  { label: '503', fault: { endpoint: 'token', status: 503 }, says: /answered HTTP 503 \(service unavailable\); retrying in \d+ (s|min), and kubectl keeps the current token while it is valid/ },
+  { label: '404', fault: { endpoint: 'token', status: 404 }, says: /answered HTTP 404 \(not found\); retrying in \d+ (s|min), and kubectl keeps the current token while it is valid/ },
+  { label: '429', fault: { endpoint: 'token', status: 429 }, says: /answered HTTP 429 \(too many requests\); retrying in \d+ (s|min), and kubectl keeps the current token while it is valid/ },
+  { label: '408', fault: { endpoint: 'token', status: 408 }, says: /answered HTTP 408 \(request timeout\); retrying in \d+ (s|min), and kubectl keeps the current token while it is valid/ },
   { label: "a reverse proxy's HTML 502 page", fault: { endpoint: 'token', status: 502, html: true }, says: /HTTP 502 \(bad gateway\) with an HTML page/ },
   { label: "a reverse proxy's HTML 403 page", fault: { endpoint: 'token', status: 403, html: true }, says: /HTTP 403 with an HTML page/ },
   { label: 'an HTML page with 200', fault: { endpoint: 'token', status: 200, html: true }, says: /HTTP 200 with an HTML page/ },
@@ -139,7 +139,7 @@ describe('discovery failing at start, then the grant really gone', () => {
     const session = agent.session(stack.provider)!;
     const outcome = await nextOutcome(session);
     assert.equal(outcome.result, 'retrying', outcome.message);
-    assert.match(outcome.message ?? '', /openid-configuration failed: https:\/\/localhost:\d+ answered HTTP 404 \(not found\); will retry/);
+    assert.match(outcome.message ?? '', /openid-configuration failed: https:\/\/localhost:\d+ answered HTTP 404 \(not found\)\.$/);
     assert.equal(session.snapshot().state, 'signed-in');
     assert.equal(await storedRefreshToken(stack), kept);
     await stack.pocketId.clearFault();

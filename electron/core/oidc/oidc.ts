@@ -92,7 +92,7 @@ export function describeOidcError(err: unknown, what: string, issuer: string): O
     const desc = typeof e.error_description === 'string' ? e.error_description : undefined;
     const base = FRIENDLY[code] ?? `Pocket ID answered "${code}"`;
     const gone = GRANT_GONE.has(code) && (status === undefined || status < 500);
-    const message = `${what} failed: ${base}${desc && !FRIENDLY[code] ? ` (${desc})` : ''}${gone ? '' : '; will retry'}.`;
+    const message = `${what} failed: ${base}${desc && !FRIENDLY[code] ? ` (${desc})` : ''}.`;
     return new OidcError(message, gone ? 'rejected' : 'network', code, status);
   }
   // Duck-typed: with a private CA the answer is undici's Response, not the global one.
@@ -101,7 +101,7 @@ export function describeOidcError(err: unknown, what: string, issuer: string): O
   const status = typeof e?.status === 'number' ? e.status : response?.status;
   if (status !== undefined) {
     // No OAuth error in the answer: whatever answered (Pocket ID busy, a proxy, a load balancer) may recover.
-    return new OidcError(`${what} failed: ${issuer} answered ${describeAnswer(response, status)}; will retry.`, 'network', undefined, status);
+    return new OidcError(`${what} failed: ${issuer} answered ${describeAnswer(response, status)}.`, 'network', undefined, status);
   }
   // openid-client reports a timeout or abort as a ClientError with these codes; fetch's own as a DOMException.
   const timedOut = e?.name === 'TimeoutError' || e?.code === 'OAUTH_TIMEOUT';

@@ -120,6 +120,7 @@ export class Session extends EventEmitter {
   private refreshing?: Promise<void>;
   /** When the refresh in flight started, on the monotonic clock: kubectl's wait is bounded from there. */
   private refreshStartedAt?: number;
+  private slowNoticeFor?: number;
   private login?: LoginHandle & { cancel: () => void };
   private loginStarting?: Promise<LoginHandle>;
   private cancelTimer?: () => void;
@@ -214,7 +215,10 @@ export class Session extends EventEmitter {
           // refresh goes on (with its own timeout) and the next kubectl gets the new token.
           const late = await this.withinOnDemandWait(refreshing);
           if (late) {
-            this.log('warn', `${this.name}: the refresh is taking a while; kubectl got the current token (${relativeTime(this.local(held).expiresAt, this.deps.clock.now())} left).`);
+            if (this.slowNoticeFor !== this.refreshStartedAt) {
+              this.slowNoticeFor = this.refreshStartedAt; // once per refresh, however many kubectl runs ask
+              this.log('warn', `${this.name}: Pocket ID is slow to answer the refresh; kubectl gets the current token (expires ${relativeTime(this.local(held).expiresAt, this.deps.clock.now())}) meanwhile.`);
+            }
             return this.toCredential(held);
           }
         } else await refreshing;
@@ -313,9 +317,10 @@ export class Session extends EventEmitter {
       }
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'retrying', message: e.message };
       this.scheduleRetry(trigger);
-      this.log('warn', `${this.name}: ${e.message} Retrying at ${this.nextRefreshAt ? relativeTime(this.nextRefreshAt, this.deps.clock.now()) : 'the next request'}.`);
+      const retrying = `retrying ${relativeTime(this.nextRefreshAt ?? this.deps.clock.now(), this.deps.clock.now())}`;
+      this.log('warn', `${this.name}: ${e.message.replace(/\.$/, '')}; ${retrying}.`);
       this.changed();
-      throw sessionError('offline', `PocketKube: ${e.message}`, false);
+      throw sessionError('offline', `PocketKube: ${e.message.replace(/\.$/, '')}; ${retrying}, and kubectl keeps the current token while it is valid.`, false);
     }
     if (this.refreshToken !== refreshToken) return;
     await this.adopt(next, trigger);
@@ -537,6 +542,9 @@ export class Session extends EventEmitter {
   async quiesce(): Promise<void> {
     this.stop();
     await this.refreshing?.catch(() => {});
+    // One more try to save a rotated token that could not be saved, so the next start can resume from it.
+    const unsaved = unsavedFor(this.deps.store).get(this.name);
+    if (unsaved && unsaved === this.refreshToken) await this.saveRefreshToken(unsaved);
   }
 
   private isoNow(): string {
