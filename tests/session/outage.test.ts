@@ -22,14 +22,23 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedInAgent(stack: Stack, clock: ManualClock): Promise<Agent> {
-  await stack.start();
-  await stack.configure();
-  const agent = new Agent({ home: stack.home, clock });
-  await agent.start();
-  const { cli } = await stack.login(browser);
-  assert.equal(cli.code, 0, cli.stderr);
-  return agent;
+/** For one describe: a stack, a test clock and an in-process agent signed in as Alice; all torn down after. */
+function signedInForSuite(): { stack: Stack; clock: ManualClock; agent: Agent } {
+  const t = { stack: new Stack(), clock: new ManualClock(), agent: undefined as unknown as Agent };
+  before(async () => {
+    await t.stack.start();
+    await t.stack.configure();
+    t.agent = new Agent({ home: t.stack.home, clock: t.clock });
+    await t.agent.start();
+    const { cli } = await t.stack.login(browser);
+    assert.equal(cli.code, 0, cli.stderr);
+  });
+  after(async () => {
+    await t.stack.pocketId?.clearFault().catch(() => {});
+    await t.agent?.stop();
+    await t.stack.close();
+  });
+  return t;
 }
 
 async function storedRefreshToken(stack: Stack): Promise<string | undefined> {
@@ -58,24 +67,14 @@ const RETRIED: { label: string; fault: PocketIdFault; says: RegExp }[] = [
 ];
 
 describe('a token endpoint that fails without saying the grant is gone', () => {
-  const stack = new Stack();
-  const clock = new ManualClock();
-  let agent: Agent;
-  before(async () => {
-    agent = await signedInAgent(stack, clock);
-  });
-  after(async () => {
-    await stack.pocketId?.clearFault().catch(() => {});
-    await agent?.stop();
-    await stack.close();
-  });
+  const t = signedInForSuite();
 
   for (const { label, fault, says } of RETRIED) {
     test(`${label}: the session is kept and retried, kubectl keeps working, and it refreshes once the provider is back`, async () => {
-      const session = agent.session(stack.provider)!;
-      const kept = await storedRefreshToken(stack);
-      await stack.pocketId.setFault(fault);
-      const failed = await stack.cli(['refresh']);
+      const session = t.agent.session(t.stack.provider)!;
+      const kept = await storedRefreshToken(t.stack);
+      await t.stack.pocketId.setFault(fault);
+      const failed = await t.stack.cli(['refresh']);
       assert.notEqual(failed.code, 0);
       assert.match(failed.stderr, says);
       assert.equal(failed.stderr.trim().split('\n').length, 1, 'one line');
@@ -83,32 +82,32 @@ describe('a token endpoint that fails without saying the grant is gone', () => {
       assert.equal(snap.state, 'signed-in');
       assert.equal(snap.lastRefresh?.result, 'retrying');
       assert.ok(snap.nextRefreshAt, 'a retry is planned');
-      assert.equal(await storedRefreshToken(stack), kept, 'the refresh token is kept');
-      const kubectl = await stack.kubectl(['get', '--raw', '/version']);
+      assert.equal(await storedRefreshToken(t.stack), kept, 'the refresh token is kept');
+      const kubectl = await t.stack.kubectl(['get', '--raw', '/version']);
       assert.equal(kubectl.code, 0, kubectl.stderr);
 
-      await stack.pocketId.clearFault();
-      const before = await stack.pocketId.stats();
-      const ok = await stack.cli(['refresh']);
+      await t.stack.pocketId.clearFault();
+      const before = await t.stack.pocketId.stats();
+      const ok = await t.stack.cli(['refresh']);
       assert.equal(ok.code, 0, ok.stderr);
-      const afterStats = await stack.pocketId.stats();
+      const afterStats = await t.stack.pocketId.stats();
       assert.equal(afterStats.refreshFailures, before.refreshFailures, 'the kept refresh token was still good');
       assert.equal(session.snapshot().lastRefresh?.result, 'ok');
     });
   }
 
   test('a hung Pocket ID costs kubectl at most the on-demand wait while the token has time left; the refresh goes on', async () => {
-    const session = agent.session(stack.provider)!;
+    const session = t.agent.session(t.stack.provider)!;
     const expires = Date.parse(session.snapshot().idToken!.expiresAt);
-    await stack.pocketId.setFault({ endpoint: 'token', hang: true });
-    clock.jump(expires - 30_000 - clock.now()); // 30 s left: below the 60 s floor, so kubectl's call refreshes
-    const res = await stack.kubectl(['get', '--raw', '/version'], { timeoutMs: 60_000 });
-    const faults = await stack.pocketId.faultStats();
+    await t.stack.pocketId.setFault({ endpoint: 'token', hang: true });
+    t.clock.jump(expires - 30_000 - t.clock.now()); // 30 s left: below the 60 s floor, so kubectl's call refreshes
+    const res = await t.stack.kubectl(['get', '--raw', '/version'], { timeoutMs: 60_000 });
+    const faults = await t.stack.pocketId.faultStats();
     assert.equal(res.code, 0, res.stderr);
     assert.equal(faults.hanging, 1, 'kubectl finished while the one refresh request still hangs at Pocket ID');
     assert.equal(session.snapshot().state, 'signed-in');
     const since = session.snapshot().lastRefresh?.at;
-    await stack.pocketId.clearFault(); // Pocket ID comes back: the hung request is dropped
+    await t.stack.pocketId.clearFault(); // Pocket ID comes back: the hung request is dropped
     const outcome = await nextOutcome(session, since);
     assert.equal(outcome.result, 'retrying', outcome.message);
     assert.equal(session.snapshot().state, 'signed-in', 'a refresh that timed out or was cut does not sign out');
@@ -116,43 +115,33 @@ describe('a token endpoint that fails without saying the grant is gone', () => {
 });
 
 describe('discovery failing at start, then the grant really gone', () => {
-  const stack = new Stack();
-  const clock = new ManualClock();
-  let agent: Agent;
-  before(async () => {
-    agent = await signedInAgent(stack, clock);
-  });
-  after(async () => {
-    await stack.pocketId?.clearFault().catch(() => {});
-    await agent?.stop();
-    await stack.close();
-  });
+  const t = signedInForSuite();
 
   test('a 404 from discovery when the agent starts keeps the stored session, and it resumes once discovery answers', async () => {
-    const expires = Date.parse(agent.session(stack.provider)!.snapshot().idToken!.expiresAt);
-    await agent.stop();
-    const kept = await storedRefreshToken(stack);
-    await stack.pocketId.setFault({ endpoint: 'discovery', status: 404 });
-    clock.jump(expires - 30_000 - clock.now()); // the stored token needs a refresh at start
-    agent = new Agent({ home: stack.home, clock });
-    await agent.start();
-    const session = agent.session(stack.provider)!;
+    const expires = Date.parse(t.agent.session(t.stack.provider)!.snapshot().idToken!.expiresAt);
+    await t.agent.stop();
+    const kept = await storedRefreshToken(t.stack);
+    await t.stack.pocketId.setFault({ endpoint: 'discovery', status: 404 });
+    t.clock.jump(expires - 30_000 - t.clock.now()); // the stored token needs a refresh at start
+    t.agent = new Agent({ home: t.stack.home, clock: t.clock });
+    await t.agent.start();
+    const session = t.agent.session(t.stack.provider)!;
     const outcome = await nextOutcome(session);
     assert.equal(outcome.result, 'retrying', outcome.message);
     assert.match(outcome.message ?? '', /openid-configuration failed: https:\/\/localhost:\d+ answered HTTP 404 \(not found\)\.$/);
     assert.equal(session.snapshot().state, 'signed-in');
-    assert.equal(await storedRefreshToken(stack), kept);
-    await stack.pocketId.clearFault();
-    const ok = await stack.cli(['refresh']);
+    assert.equal(await storedRefreshToken(t.stack), kept);
+    await t.stack.pocketId.clearFault();
+    const ok = await t.stack.cli(['refresh']);
     assert.equal(ok.code, 0, ok.stderr);
   });
 
   test('access_denied at the token endpoint ends the session with a clear reason and deletes the refresh token', async () => {
-    await stack.pocketId.setUser('alice', { groups: ['developers'] });
-    const res = await stack.cli(['refresh']);
+    await t.stack.pocketId.setUser('alice', { groups: ['developers'] });
+    const res = await t.stack.cli(['refresh']);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /not signed in to pocket-id \(Pocket ID denied access: your account is not in a group allowed to use this client/);
-    assert.equal(agent.session(stack.provider)!.snapshot().state, 'signed-out');
-    assert.equal(await storedRefreshToken(stack), undefined);
+    assert.equal(t.agent.session(t.stack.provider)!.snapshot().state, 'signed-out');
+    assert.equal(await storedRefreshToken(t.stack), undefined);
   });
 });
