@@ -58,6 +58,10 @@ export function formatProvider(p: SessionSnapshot): string[] {
   if (p.idToken) {
     out.push(`  ID token expires ${p.idToken.expiresIn} (${p.idToken.expiresAt})${p.nextRefreshAt ? `; next refresh at ${p.nextRefreshAt}` : ''}`);
   }
+  if (p.clock) {
+    const off = p.clock.skewSeconds !== 0;
+    out.push(`  Clock: ${p.clock.words}, from the ID token's iat at ${p.clock.measuredAt}${off ? '; refreshes follow the token\'s lifetime, and `pocketkube doctor` says how to fix the clock' : ''}`);
+  }
   if (p.lastRefresh) {
     const r = p.lastRefresh;
     out.push(`  Last refresh: ${r.at} ${r.result} (${r.trigger})${r.message ? `: ${r.message}` : ''}`);

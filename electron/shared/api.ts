@@ -58,6 +58,11 @@ export interface SessionSnapshot {
   };
   nextRefreshAt?: string;
   lastRefresh?: RefreshRecord;
+  /**
+   * This machine's clock minus Pocket ID's, estimated from the last ID token's `iat` when it arrived (differences
+   * under 5 s count as 0). The times above are on this machine's clock, counted from the token's lifetime.
+   */
+  clock?: { skewSeconds: number; measuredAt: string; words: string };
 }
 
 export interface AgentStatus {

@@ -58,6 +58,48 @@ export function expiryState(t: TokenTimes, now: number, policy: ExpiryPolicy): E
   return 'valid';
 }
 
+/** Clock differences below this are iat's one-second rounding plus network time: counted as none. */
+export const SKEW_NOISE_MS = 5_000;
+
+/**
+ * This machine's clock minus the provider's, from a token's `iat` at the moment the token arrived (a fresh
+ * token was issued an instant ago). Positive: this clock is ahead.
+ */
+export function estimateSkew(issuedAt: number, receivedAt: number): number {
+  const skew = receivedAt - issuedAt;
+  return Math.abs(skew) < SKEW_NOISE_MS ? 0 : skew;
+}
+
+/**
+ * A token's times as this machine's clock reads them: its lifetime (exp − iat) counted from when it was issued
+ * here. Every decision (schedule, hand-out floor, kubectl's expirationTimestamp) uses these, so a clock an hour
+ * off Pocket ID's still refreshes once per token, not in a loop.
+ */
+export function onLocalClock(t: TokenTimes, skewMs: number): TokenTimes {
+  return { issuedAt: t.issuedAt + skewMs, expiresAt: t.expiresAt + skewMs };
+}
+
+export const RETRY_START_MS = 2_000;
+export const RETRY_MAX_MS = 60_000;
+
+/**
+ * When a failed background refresh is tried again: doubling from 2 s to 60 s, but never later than a thirtieth
+ * of the token's time left, so the last minutes retry every few seconds and an outage's end is noticed at once.
+ * `failures` counts failed background attempts only; kubectl's on-demand attempts never lengthen it.
+ */
+export function retryDelay(failures: number, msLeft: number): number {
+  const doubling = Math.min(RETRY_START_MS * 2 ** Math.max(0, failures - 1), RETRY_MAX_MS);
+  if (msLeft <= 0) return doubling;
+  return Math.max(RETRY_START_MS, Math.min(doubling, msLeft / 30));
+}
+
+/** "57 min ahead of", "12 s behind", "in step with": the words for a clock skew. */
+export function skewWords(skewMs: number): string {
+  if (Math.abs(skewMs) < SKEW_NOISE_MS) return 'in step with';
+  const words = relativeTime(Math.abs(skewMs), 0).replace(/^in /, '');
+  return `${words} ${skewMs > 0 ? 'ahead of' : 'behind'}`;
+}
+
 /** "in 42 min", "in 59 s", "2 min ago": the words every surface uses. */
 export function relativeTime(at: number, now: number): string {
   const diff = at - now;

@@ -25,6 +25,7 @@ import {
   resolveUser,
   userAllowed,
   type PocketIdClient,
+  type PocketIdFault,
   type PocketIdReadyLine,
   type PocketIdServerConfig,
   type PocketIdStats,
@@ -283,8 +284,42 @@ async function main(): Promise<void> {
     res.statusCode = 503;
     res.end();
   };
+  // Staged outages (admin route /__admin/fault) are answered here, before oidc-provider sees the request.
+  let fault: (PocketIdFault & { path: string }) | undefined;
+  const faultStats = { served: 0, hanging: 0 };
+  /** Requests held by a `hang` fault: clearing the fault drops their connections, as a provider coming back would. */
+  const hung = new Set<ServerResponse>();
+  const answerFault = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (!fault || new URL(req.url ?? '/', 'https://x').pathname !== fault.path) return false;
+    const f = fault;
+    if (f.times !== undefined && --f.times <= 0) fault = undefined;
+    faultStats.served += 1;
+    if (f.hang) {
+      // Read the request, then never answer; the client gives up (or the server shuts down).
+      faultStats.hanging += 1;
+      hung.add(res);
+      req.resume();
+      res.once('close', () => {
+        faultStats.hanging -= 1;
+        hung.delete(res);
+      });
+      return true;
+    }
+    const status = f.status ?? 503;
+    req.resume();
+    if (f.html) {
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end(`<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center><hr><center>nginx</center></body></html>\n`);
+    } else {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `staged HTTP ${status}` }));
+    }
+    return true;
+  };
   const tls = { key: pems.private, cert: pems.cert };
-  const servers = await listenLoopback(config.port ?? 0, tls, (req, res) => handler(req, res));
+  const servers = await listenLoopback(config.port ?? 0, tls, (req, res) => {
+    if (!answerFault(req, res)) handler(req, res);
+  });
   const port = (servers[0]!.address() as AddressInfo).port;
   const issuer = `https://localhost:${port}`;
   const internalUrl = `https://127.0.0.1:${port}`;
@@ -766,6 +801,25 @@ ${form}
         revokeAccount(user.sub);
         for (const [jti, grantId] of idTokenGrants) if (!storeFor('Grant').has(grantId)) idTokenGrants.delete(jti);
         ctx.body = { revoked: user.username };
+        return;
+      }
+      if (parts[1] === 'fault' && parts.length === 2) {
+        if (ctx.method === 'GET') {
+          ctx.body = { ...faultStats };
+          return;
+        }
+        const body = (await readJson()) as Partial<PocketIdFault>;
+        const where = body.endpoint === 'token' ? paths.token : body.endpoint === 'discovery' ? '/.well-known/openid-configuration' : undefined;
+        if (!body.endpoint) {
+          fault = undefined;
+          for (const res of hung) res.destroy();
+        }
+        else if (!where) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: 'endpoint must be "token" or "discovery"' };
+          return;
+        } else fault = { ...body, endpoint: body.endpoint, path: where };
+        ctx.body = { fault: fault ?? null };
         return;
       }
       if (ctx.method === 'POST' && parts[1] === 'ttl' && parts.length === 2) {

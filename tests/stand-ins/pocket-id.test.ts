@@ -762,6 +762,20 @@ describe('admin API', () => {
     await assert.rejects(pid.setUser('nobody', { groups: [] }), /404/);
     await assert.rejects(pid.revokeUser('nobody'), /404/);
   });
+
+  test('a staged fault answers only its endpoint, only as many times as asked, then the provider is itself again', async () => {
+    const discovery = new URL('/.well-known/openid-configuration', pid.issuer);
+    const before = await pid.faultStats();
+    await pid.setFault({ endpoint: 'discovery', status: 502, html: true, times: 1 });
+    const jwks = await rawRequest(new URL('/.well-known/jwks.json', pid.issuer), pid.caPem);
+    assert.equal(jwks.status, 200, 'other endpoints are untouched');
+    const failed = await rawRequest(discovery, pid.caPem);
+    assert.equal(failed.status, 502);
+    assert.match(failed.headers['content-type'] ?? '', /text\/html/);
+    const back = await rawRequest(discovery, pid.caPem);
+    assert.equal(back.status, 200, 'times: 1 means the next request is answered normally');
+    assert.equal((await pid.faultStats()).served - before.served, 1);
+  });
 });
 
 describe('process', () => {

@@ -113,6 +113,26 @@ export interface PocketIdStats {
   deviceGrants: number;
 }
 
+/**
+ * An outage to stage at one endpoint, for the tests of riding one out. Default: none (the provider behaves
+ * normally). `status` answers with that HTTP status (a JSON body without an OAuth error, or with `html` the
+ * kind of page a reverse proxy shows); `hang` accepts the request and never answers.
+ */
+export interface PocketIdFault {
+  endpoint: 'token' | 'discovery';
+  status?: number;
+  html?: boolean;
+  hang?: boolean;
+  /** Only the next N requests to that endpoint; default every one until cleared. */
+  times?: number;
+}
+
+/** What the staged faults did: requests answered with a fault, and hung requests whose client is still waiting. */
+export interface PocketIdFaultStats {
+  served: number;
+  hanging: number;
+}
+
 /** Patch accepted by setUser(). */
 export interface PocketIdUserPatch {
   groups?: string[];
@@ -144,6 +164,10 @@ export interface PocketIdHandle {
   revokeUser(username: string): Promise<void>;
   /** ID token lifetime for tokens issued from now on. */
   setIdTokenTtl(seconds: number): Promise<void>;
+  /** Stages an outage at an endpoint (replacing any staged before); `clearFault()` ends it. */
+  setFault(fault: PocketIdFault): Promise<void>;
+  clearFault(): Promise<void>;
+  faultStats(): Promise<PocketIdFaultStats>;
   /** Kills the child process and waits for it to exit. Idempotent. */
   close(): Promise<void>;
 }
@@ -305,6 +329,13 @@ export async function startPocketId(options: PocketIdOptions): Promise<PocketIdH
     setIdTokenTtl: async (seconds) => {
       await admin('POST', 'ttl', { idToken: seconds });
     },
+    setFault: async (fault) => {
+      await admin('POST', 'fault', fault);
+    },
+    clearFault: async () => {
+      await admin('POST', 'fault', {});
+    },
+    faultStats: () => admin<PocketIdFaultStats>('GET', 'fault'),
     close: () => {
       closing ??= (async () => {
         agent.destroy();

@@ -22,9 +22,9 @@ export interface IdClaims {
 }
 
 /**
- * A failure talking to the provider, in words a user can act on. `kind` drives the session: 'rejected'
- * (any 4xx: the provider said no, sign in again), 'network' (retry while the token is valid), 'config'.
- * Messages never carry tokens, codes or secrets.
+ * A failure talking to the provider, in words a user can act on. `kind` drives the session: 'rejected' (the
+ * token endpoint said the grant is gone: sign in again), 'network' (no usable answer: retry while the token
+ * is valid), 'config' (our settings or the answer do not fit). Messages never carry tokens, codes or secrets.
  */
 export class OidcError extends PocketKubeError {
   override name = 'OidcError';
@@ -53,29 +53,61 @@ const FRIENDLY: Record<string, string> = {
   login_required: 'Pocket ID needs you to sign in again',
 };
 
+/**
+ * The OAuth errors that mean the grant itself is gone, so only signing in again helps. Anything else (a 429, a
+ * 5xx, a proxy's HTML page, a 4xx from discovery, a timeout) may pass: it is retried while the token is valid.
+ */
+export const GRANT_GONE = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'access_denied']);
+
+const STATUS_WORDS: Record<number, string> = {
+  404: 'not found',
+  408: 'request timeout',
+  429: 'too many requests',
+  500: 'internal server error',
+  502: 'bad gateway',
+  503: 'service unavailable',
+  504: 'gateway timeout',
+};
+
+/** "HTTP 503 (service unavailable) with an HTML page": what came back, without quoting the body. */
+function describeAnswer(res: Response | undefined, status: number): string {
+  const words = STATUS_WORDS[status] ? ` (${STATUS_WORDS[status]})` : '';
+  const type = res?.headers.get('content-type') ?? '';
+  const page = /html/i.test(type) ? ' with an HTML page (a proxy in front of Pocket ID?)' : '';
+  return `HTTP ${status}${words}${page}`;
+}
+
 export function describeOidcError(err: unknown, what: string, issuer: string): OidcError {
   if (err instanceof OidcError) return err;
   const e = err as { error?: unknown; error_description?: unknown; status?: unknown; cause?: unknown; code?: unknown; name?: string; message?: string };
+  // An OAuth error in a WWW-Authenticate challenge (e.g. 401 invalid_client): read it like a body error.
+  if (e?.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE' && Array.isArray(e.cause)) {
+    const challenge = (e.cause as { parameters?: Record<string, string> }[]).find((c) => typeof c.parameters?.error === 'string');
+    if (challenge) return describeOidcError({ error: challenge.parameters!.error, error_description: challenge.parameters!.error_description, status: e.status }, what, issuer);
+  }
   // Errors returned by the provider as OAuth error codes (token endpoint JSON or redirect parameters).
   if (typeof e?.error === 'string') {
     const code = e.error;
     const status = typeof e.status === 'number' ? e.status : undefined;
     const desc = typeof e.error_description === 'string' ? e.error_description : undefined;
     const base = FRIENDLY[code] ?? `Pocket ID answered "${code}"`;
+    const gone = GRANT_GONE.has(code) && (status === undefined || status < 500);
     const message = `${what} failed: ${base}${desc && !FRIENDLY[code] ? ` (${desc})` : ''}.`;
-    return new OidcError(message, status !== undefined && status >= 500 ? 'network' : 'rejected', code, status);
+    return new OidcError(message, gone ? 'rejected' : 'network', code, status);
   }
-  const response = e?.cause instanceof Response ? e.cause : undefined;
+  // Duck-typed: with a private CA the answer is undici's Response, not the global one.
+  const cause = e?.cause as Response | undefined;
+  const response = typeof cause?.status === 'number' && typeof cause?.headers?.get === 'function' ? cause : undefined;
   const status = typeof e?.status === 'number' ? e.status : response?.status;
   if (status !== undefined) {
-    if (status >= 400 && status < 500) {
-      return new OidcError(`${what} failed: ${issuer} answered HTTP ${status}.`, 'rejected', undefined, status);
-    }
-    return new OidcError(`${what} failed: ${issuer} answered HTTP ${status}; will retry.`, 'network', undefined, status);
+    // No OAuth error in the answer: whatever answered (Pocket ID busy, a proxy, a load balancer) may recover.
+    return new OidcError(`${what} failed: ${issuer} answered ${describeAnswer(response, status)}.`, 'network', undefined, status);
   }
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e instanceof TypeError) {
+  // openid-client reports a timeout or abort as a ClientError with these codes; fetch's own as a DOMException.
+  const timedOut = e?.name === 'TimeoutError' || e?.code === 'OAUTH_TIMEOUT';
+  if (timedOut || e?.name === 'AbortError' || e?.code === 'OAUTH_ABORT' || e instanceof TypeError) {
     const reason = (e as { cause?: { code?: string; message?: string } }).cause;
-    const detail = reason?.code ?? reason?.message ?? e.message ?? 'no answer';
+    const detail = timedOut ? 'no answer in time' : (reason?.code ?? reason?.message ?? e.message ?? 'no answer');
     return new OidcError(`${what} failed: cannot reach ${issuer} (${detail}).`, 'network');
   }
   if (e?.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || e?.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
@@ -200,9 +232,9 @@ export class OidcClient {
       return tokenSetFrom(res);
     } catch (err) {
       const e = describeOidcError(err, 'Refreshing the session', this.provider.issuer);
-      // Pocket ID answered, so the refresh token was consumed, but the answer was unusable (e.g. an ID token
-      // that fails its time checks on a wrong clock). Sending the old token again would revoke the session:
-      // this is final, never retried.
+      // Pocket ID answered 200 with tokens, so the refresh token was consumed, but the answer was unusable
+      // (e.g. an ID token that fails its time checks on a wrong clock). Sending the old token again would
+      // revoke the session: this is final, never retried.
       if (e.kind === 'config') throw new OidcError(e.message, 'rejected', e.oauthError ?? 'unusable_answer', e.providerStatus);
       throw e;
     }

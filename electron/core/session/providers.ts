@@ -146,8 +146,10 @@ export const secretKeys = {
   clientSecret: (provider: string) => `provider/${provider}/client-secret`,
   refreshToken: (provider: string) => `provider/${provider}/refresh-token`,
   idToken: (provider: string) => `provider/${provider}/id-token`,
+  /** Not a secret, kept beside the ID token it was measured with: this clock minus Pocket ID's, in ms. */
+  clockSkew: (provider: string) => `provider/${provider}/clock-skew`,
   /** Every secret kept for a provider: what removing it deletes. */
-  all: (provider: string) => [secretKeys.clientSecret(provider), secretKeys.refreshToken(provider), secretKeys.idToken(provider)],
+  all: (provider: string) => [secretKeys.clientSecret(provider), secretKeys.refreshToken(provider), secretKeys.idToken(provider), secretKeys.clockSkew(provider)],
 };
 
 /** Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none runs). */

@@ -6,11 +6,18 @@ import {
   canHandOut,
   credentialExpiry,
   DEFAULT_EXPIRY_POLICY,
+  estimateSkew,
   expiryState,
+  onLocalClock,
   refreshDueAt,
   relativeTime,
+  retryDelay,
+  RETRY_START_MS,
+  skewWords,
+  SKEW_NOISE_MS,
   type ExpiryPolicy,
   type ExpiryState,
+  type TokenTimes,
 } from '../../shared/expiry.js';
 import { LoopbackListener } from '../oidc/loopback.js';
 import { OidcClient, OidcError, type IdClaims, type TokenSet } from '../oidc/oidc.js';
@@ -43,6 +50,9 @@ export interface LoginHandle {
   done: Promise<Identity>;
 }
 
+/** The provider as the session uses it: OidcClient, or a scripted one in unit tests. */
+export type SessionOidc = Pick<OidcClient, 'refresh' | 'authorizationRequest' | 'exchangeCode' | 'startDevice' | 'pollDevice' | 'endSession'>;
+
 export interface SessionDeps {
   store: SecretStore;
   clock: Clock;
@@ -51,10 +61,25 @@ export interface SessionDeps {
   clientSecret?: string;
   /** How long the loopback listener waits for the browser. */
   loginTimeoutMs?: number;
+  /** Default: openid-client against the provider's issuer. */
+  oidc?: SessionOidc;
+  /** How long kubectl may wait on a refresh while the token it has still has time left. Default 2 s. */
+  onDemandWaitMs?: number;
 }
 
-const BACKOFF_START_MS = 2_000;
-const BACKOFF_MAX_MS = 60_000;
+const ON_DEMAND_WAIT_MS = 2_000;
+
+/**
+ * Rotated refresh tokens that could not be saved, per store and provider. A session that replaces this one
+ * (a provider reload) resumes from here rather than from the stored token, which Pocket ID has already
+ * rotated away: using that one would revoke the whole session.
+ */
+const unsavedRefreshTokens = new WeakMap<SecretStore, Map<string, string>>();
+function unsavedFor(store: SecretStore): Map<string, string> {
+  let m = unsavedRefreshTokens.get(store);
+  if (!m) unsavedRefreshTokens.set(store, (m = new Map()));
+  return m;
+}
 
 function identityOf(claims: IdClaims): Identity {
   const groups = claims.groups;
@@ -86,17 +111,27 @@ function decodeClaims(idToken: string): IdClaims | undefined {
  * when a rotated refresh token is used twice).
  */
 export class Session extends EventEmitter {
-  readonly oidc: OidcClient;
+  readonly oidc: SessionOidc;
   private readonly policy: ExpiryPolicy;
   private readonly log: Logger;
   private tokens?: TokenSet;
   private refreshToken?: string;
   private signedOutReason?: string = 'not signed in yet';
   private refreshing?: Promise<void>;
+  /** When the refresh in flight started, on the monotonic clock: kubectl's wait is bounded from there. */
+  private refreshStartedAt?: number;
+  private slowNoticeFor?: number;
   private login?: LoginHandle & { cancel: () => void };
   private loginStarting?: Promise<LoginHandle>;
   private cancelTimer?: () => void;
-  private backoffMs = BACKOFF_START_MS;
+  /** Failed background refreshes in a row: the retry delay grows with these, never with kubectl's attempts. */
+  private backgroundFailures = 0;
+  /** This machine's clock minus the provider's (ms), from the last token's iat when it arrived. */
+  private skewMs = 0;
+  private skewMeasuredAt?: number;
+  private readonly onDemandWaitMs: number;
+  /** Resumed with a skew from the last run: the clock may have been fixed since, so refresh before trusting it. */
+  private skewUnconfirmed = false;
   private lastRefresh?: RefreshRecord;
   private nextRefreshAt?: number;
   private signInNeededAnnounced = false;
@@ -111,7 +146,8 @@ export class Session extends EventEmitter {
     super();
     this.policy = deps.policy ?? DEFAULT_EXPIRY_POLICY;
     this.log = deps.log ?? (() => {});
-    this.oidc = new OidcClient(provider, deps.clientSecret);
+    this.oidc = deps.oidc ?? new OidcClient(provider, deps.clientSecret);
+    this.onDemandWaitMs = deps.onDemandWaitMs ?? ON_DEMAND_WAIT_MS;
   }
 
   get name(): string {
@@ -128,22 +164,35 @@ export class Session extends EventEmitter {
 
   /** After a restart: pick up the stored session without a browser. */
   async resume(): Promise<void> {
-    const [refreshToken, idToken] = await Promise.all([
+    const [stored, idToken, skew] = await Promise.all([
       this.deps.store.get(secretKeys.refreshToken(this.name)),
       this.deps.store.get(secretKeys.idToken(this.name)),
+      this.deps.store.get(secretKeys.clockSkew(this.name)),
     ]);
     if (this.stopped) return; // replaced or stopped while reading: the new owner resumes instead
+    // A rotated token this process could not save is newer than the stored one, which is spent.
+    const unsaved = unsavedFor(this.deps.store).get(this.name);
+    const refreshToken = unsaved ?? stored;
     if (!refreshToken) {
       this.changed();
       return;
     }
     this.refreshToken = refreshToken;
     this.signedOutReason = undefined;
+    if (unsaved) await this.saveRefreshToken(unsaved);
     const claims = idToken ? decodeClaims(idToken) : undefined;
     if (idToken && claims && claims.iss === this.provider.issuer) {
       this.tokens = { idToken, claims, issuedAt: claims.iat * 1000, expiresAt: claims.exp * 1000 };
     }
-    if (this.tokens && canHandOut(this.tokens, this.deps.clock.now(), this.policy)) {
+    // A clock found off Pocket ID's last time may have been fixed since: measure again with a refresh.
+    const lastSkew = Number(skew) || 0;
+    const clockWasOff = Math.abs(lastSkew) >= SKEW_NOISE_MS;
+    if (clockWasOff) {
+      // Until a fresh token measures it, the last skew is the best guess, and kubectl waits for the measurement.
+      this.skewMs = lastSkew;
+      this.skewUnconfirmed = true;
+    }
+    if (this.tokens && !clockWasOff && canHandOut(this.tokens, this.deps.clock.now(), this.policy)) {
       this.log('info', `${this.name}: session resumed; ID token ${relativeTime(this.tokens.expiresAt, this.deps.clock.now())}`);
       this.schedule();
       this.changed();
@@ -157,13 +206,26 @@ export class Session extends EventEmitter {
   async credential(): Promise<Credential> {
     if (!this.signedIn) throw this.signedOutError();
     const now = this.deps.clock.now();
-    if (!this.tokens || !canHandOut(this.tokens, now, this.policy)) {
+    if (!this.tokens || this.skewUnconfirmed || !canHandOut(this.local(this.tokens), now, this.policy)) {
+      const held = this.tokens;
+      const refreshing = this.refresh('on-demand');
       try {
-        await this.refresh('on-demand');
+        if (held && this.hasTimeLeft(held)) {
+          // kubectl waits at most a moment on a slow provider while the token it has is still good; the
+          // refresh goes on (with its own timeout) and the next kubectl gets the new token.
+          const late = await this.withinOnDemandWait(refreshing);
+          if (late) {
+            if (this.slowNoticeFor !== this.refreshStartedAt) {
+              this.slowNoticeFor = this.refreshStartedAt; // once per refresh, however many kubectl runs ask
+              this.log('warn', `${this.name}: Pocket ID is slow to answer the refresh; kubectl gets the current token (expires ${relativeTime(this.local(held).expiresAt, this.deps.clock.now())}) meanwhile.`);
+            }
+            return this.toCredential(held);
+          }
+        } else await refreshing;
       } catch (err) {
         // Still valid but the provider is unreachable: hand out what is left rather than fail kubectl.
         const t = this.tokens;
-        if (err instanceof PocketKubeError && err.code === 'offline' && t && t.expiresAt > this.deps.clock.now()) {
+        if (err instanceof PocketKubeError && err.code === 'offline' && t && this.hasTimeLeft(t)) {
           return this.toCredential(t);
         }
         throw err;
@@ -173,10 +235,40 @@ export class Session extends EventEmitter {
     return this.toCredential(this.tokens);
   }
 
+  /** True when the refresh is still running after the on-demand wait (counted from when it started). */
+  private async withinOnDemandWait(refreshing: Promise<void>): Promise<boolean> {
+    const waited = performance.now() - (this.refreshStartedAt ?? performance.now());
+    const left = this.onDemandWaitMs - waited;
+    if (left <= 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), left);
+    });
+    const settled = refreshing.then(() => false as const);
+    // Once kubectl has its answer the refresh's outcome is the session's (logged, rescheduled), not kubectl's.
+    settled.catch(() => {});
+    try {
+      return await Promise.race([settled, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private hasTimeLeft(t: TokenTimes): boolean {
+    return this.local(t).expiresAt > this.deps.clock.now();
+  }
+
+  /** The token's times on this machine's clock (see onLocalClock). */
+  private local(t: TokenTimes): TokenTimes {
+    return onLocalClock(t, this.skewMs);
+  }
+
   private toCredential(t: TokenSet): Credential {
+    // kubectl compares expirationTimestamp with this machine's clock, so it is given in local time.
+    const local = this.local(t);
     // Never promise kubectl more than the token has; never less than zero seconds from now.
-    const stamp = Math.max(credentialExpiry(t, this.policy).getTime(), Math.min(t.expiresAt, this.deps.clock.now()));
-    return { token: t.idToken, expiresAt: t.expiresAt, expirationTimestamp: new Date(Math.floor(stamp / 1000) * 1000).toISOString() };
+    const stamp = Math.max(credentialExpiry(local, this.policy).getTime(), Math.min(local.expiresAt, this.deps.clock.now()));
+    return { token: t.idToken, expiresAt: local.expiresAt, expirationTimestamp: new Date(Math.floor(stamp / 1000) * 1000).toISOString() };
   }
 
   private signedOutError(): PocketKubeError {
@@ -196,8 +288,10 @@ export class Session extends EventEmitter {
   refresh(trigger: RefreshRecord['trigger']): Promise<void> {
     if (this.stopped) return Promise.reject(sessionError('busy', `PocketKube: the ${this.name} session is being restarted; try again.`, false));
     if (!this.refreshing) {
+      this.refreshStartedAt = performance.now();
       this.refreshing = this.runRefresh(trigger).finally(() => {
         this.refreshing = undefined;
+        this.refreshStartedAt = undefined;
       });
     }
     return this.refreshing;
@@ -206,7 +300,6 @@ export class Session extends EventEmitter {
   private async runRefresh(trigger: RefreshRecord['trigger']): Promise<void> {
     const refreshToken = this.refreshToken;
     if (!refreshToken) throw this.signedOutError();
-    this.cancelTimer?.();
     let next: TokenSet;
     try {
       next = await this.oidc.refresh(refreshToken);
@@ -223,11 +316,11 @@ export class Session extends EventEmitter {
         throw this.signedOutError();
       }
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'retrying', message: e.message };
-      this.log('warn', `${this.name}: ${e.message} Retrying in ${Math.round(this.backoffMs / 1000)} s.`);
-      this.scheduleAt(this.deps.clock.now() + this.backoffMs);
-      this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+      this.scheduleRetry(trigger);
+      const retrying = `retrying ${relativeTime(this.nextRefreshAt ?? this.deps.clock.now(), this.deps.clock.now())}`;
+      this.log('warn', `${this.name}: ${e.message.replace(/\.$/, '')}; ${retrying}.`);
       this.changed();
-      throw sessionError('offline', `PocketKube: ${e.message}`, false);
+      throw sessionError('offline', `PocketKube: ${e.message.replace(/\.$/, '')}; ${retrying}, and kubectl keeps the current token while it is valid.`, false);
     }
     if (this.refreshToken !== refreshToken) return;
     await this.adopt(next, trigger);
@@ -236,20 +329,31 @@ export class Session extends EventEmitter {
   /** Stores the rotated refresh token durably first, then uses the new tokens. */
   private async adopt(next: TokenSet, trigger: RefreshRecord['trigger'] | 'sign-in'): Promise<void> {
     const generation = this.generation;
+    // The token just arrived, so its iat is "now" at Pocket ID: the difference is the clocks' skew.
+    const receivedAt = this.deps.clock.now();
+    const skewMs = estimateSkew(next.issuedAt, receivedAt);
     if (next.refreshToken) this.refreshToken = next.refreshToken;
-    try {
-      if (next.refreshToken) await this.deps.store.set(secretKeys.refreshToken(this.name), next.refreshToken);
-      if (generation !== this.generation) return; // signed out (or in again) while saving: leave it so
-      await this.deps.store.set(secretKeys.idToken(this.name), next.idToken);
-    } catch (err) {
-      // Losing the rotated token would log the user out at the next restart; say so, keep serving.
-      this.log('error', `${this.name}: could not save the session (${(err as Error).message}); it lasts until the agent stops.`);
+    const saved = next.refreshToken ? await this.saveRefreshToken(next.refreshToken) : true;
+    if (generation !== this.generation) return; // signed out (or in again) while saving: leave it so
+    if (saved) {
+      try {
+        await this.deps.store.set(secretKeys.idToken(this.name), next.idToken);
+        await this.deps.store.set(secretKeys.clockSkew(this.name), String(skewMs));
+      } catch (err) {
+        this.log('warn', `${this.name}: could not save the ID token (${(err as Error).message}); the next start refreshes instead.`);
+      }
     }
     if (generation !== this.generation) return;
     this.tokens = next;
+    if (Math.abs(skewMs - this.skewMs) >= SKEW_NOISE_MS) {
+      this.log('warn', `${this.name}: this machine's clock is ${skewWords(skewMs)} Pocket ID's; refreshes follow the token's lifetime instead.`);
+    }
+    this.skewMs = skewMs;
+    this.skewMeasuredAt = receivedAt;
+    this.skewUnconfirmed = false;
     this.signedOutReason = undefined;
     this.signInNeededAnnounced = false;
-    this.backoffMs = BACKOFF_START_MS;
+    this.backgroundFailures = 0;
     if (trigger !== 'sign-in') {
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'ok' };
       this.log('info', `${this.name}: refreshed (${trigger}); ID token ${relativeTime(next.expiresAt, this.deps.clock.now())}`);
@@ -259,10 +363,44 @@ export class Session extends EventEmitter {
     this.emit(trigger === 'sign-in' ? 'signed-in' : 'refreshed', this.name);
   }
 
+  /**
+   * Saves a rotated refresh token before anything uses it. If that fails, the token stays in memory (and in
+   * the per-store record a reloaded session resumes from), and the stored one, now spent, is removed: a restart
+   * then asks for a sign-in instead of sending a spent token, which would revoke the session at Pocket ID.
+   */
+  private async saveRefreshToken(token: string): Promise<boolean> {
+    const unsaved = unsavedFor(this.deps.store);
+    try {
+      await this.deps.store.set(secretKeys.refreshToken(this.name), token);
+      if (unsaved.get(this.name) === token) unsaved.delete(this.name);
+      return true;
+    } catch (err) {
+      unsaved.set(this.name, token);
+      this.log('error', `${this.name}: could not save the rotated refresh token (${(err as Error).message}); the session is kept in memory until the agent stops.`);
+      await this.deps.store.delete(secretKeys.refreshToken(this.name)).catch(() => {});
+      return false;
+    }
+  }
+
   private schedule(): void {
     if (!this.tokens) return;
-    // A due time already past (a clock ahead of Pocket ID's) must not become a refresh loop.
-    this.scheduleAt(Math.max(refreshDueAt(this.tokens, this.policy), this.deps.clock.now() + BACKOFF_START_MS));
+    // A due time already past must not become a refresh loop; times are on this machine's clock.
+    this.scheduleAt(Math.max(refreshDueAt(this.local(this.tokens), this.policy), this.deps.clock.now() + RETRY_START_MS));
+  }
+
+  /**
+   * After a failed refresh. A background failure pushes the next try out (doubling, but only a few seconds
+   * when the token is nearly out); kubectl's on-demand failures leave the background schedule as it is.
+   */
+  private scheduleRetry(trigger: RefreshRecord['trigger']): void {
+    const now = this.deps.clock.now();
+    const msLeft = this.tokens ? this.local(this.tokens).expiresAt - now : 0;
+    if (trigger === 'background') this.backgroundFailures++;
+    else if (this.cancelTimer && this.nextRefreshAt !== undefined) {
+      // Keep the background try already planned, unless the token's time left calls for an earlier one.
+      if (this.nextRefreshAt - now <= retryDelay(this.backgroundFailures, msLeft)) return;
+    }
+    this.scheduleAt(now + retryDelay(Math.max(1, this.backgroundFailures), msLeft));
   }
 
   private scheduleAt(at: number): void {
@@ -278,7 +416,7 @@ export class Session extends EventEmitter {
   /** Re-checks expiry at once, e.g. after the laptop wakes or the clock jumps. */
   recheck(): void {
     if (!this.refreshToken || !this.tokens) return;
-    if (this.deps.clock.now() >= refreshDueAt(this.tokens, this.policy)) this.refresh('background').catch(() => {});
+    if (this.deps.clock.now() >= refreshDueAt(this.local(this.tokens), this.policy)) this.refresh('background').catch(() => {});
     else this.schedule();
   }
 
@@ -384,9 +522,11 @@ export class Session extends EventEmitter {
     this.tokens = undefined;
     this.refreshToken = undefined;
     this.signedOutReason = reason;
+    unsavedFor(this.deps.store).delete(this.name);
     await Promise.all([
       this.deps.store.delete(secretKeys.refreshToken(this.name)),
       this.deps.store.delete(secretKeys.idToken(this.name)),
+      this.deps.store.delete(secretKeys.clockSkew(this.name)),
     ]).catch((err: Error) => this.log('error', `${this.name}: could not remove the stored session (${err.message})`));
     this.changed();
     this.emit('signed-out', this.name, reason);
@@ -402,6 +542,9 @@ export class Session extends EventEmitter {
   async quiesce(): Promise<void> {
     this.stop();
     await this.refreshing?.catch(() => {});
+    // One more try to save a rotated token that could not be saved, so the next start can resume from it.
+    const unsaved = unsavedFor(this.deps.store).get(this.name);
+    if (unsaved && unsaved === this.refreshToken) await this.saveRefreshToken(unsaved);
   }
 
   private isoNow(): string {
@@ -429,15 +572,23 @@ export class Session extends EventEmitter {
       snap.signingIn = { method: this.login.method, url: this.login.url, userCode: this.login.userCode, expiresAt: this.login.expiresAt };
     }
     if (t) {
+      const local = this.local(t);
       snap.identity = identityOf(t.claims);
       snap.claims = { ...t.claims };
       snap.idToken = {
-        issuedAt: new Date(t.issuedAt).toISOString(),
-        expiresAt: new Date(t.expiresAt).toISOString(),
+        issuedAt: new Date(local.issuedAt).toISOString(),
+        expiresAt: new Date(local.expiresAt).toISOString(),
         credentialExpiresAt: this.toCredential(t).expirationTimestamp,
-        state: expiryState(t, now, this.policy),
-        secondsLeft: Math.max(0, Math.floor((t.expiresAt - now) / 1000)),
-        expiresIn: relativeTime(t.expiresAt, now),
+        state: expiryState(local, now, this.policy),
+        secondsLeft: Math.max(0, Math.floor((local.expiresAt - now) / 1000)),
+        expiresIn: relativeTime(local.expiresAt, now),
+      };
+    }
+    if (this.skewMeasuredAt !== undefined && this.signedIn) {
+      snap.clock = {
+        skewSeconds: Math.round(this.skewMs / 1000),
+        measuredAt: new Date(this.skewMeasuredAt).toISOString(),
+        words: `this machine's clock is ${skewWords(this.skewMs)} Pocket ID's`,
       };
     }
     if (this.nextRefreshAt && this.signedIn) snap.nextRefreshAt = new Date(this.nextRefreshAt).toISOString();

@@ -9,6 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { describeKubeError, KubeRequestError, loadKubeconfig, whoamiWith, type LoadedKubeconfig, type WhoAmI } from './kube.js';
 import { DEFAULT_PREFIX } from './patch.js';
+import { skewWords } from '../../shared/expiry.js';
 import type { DoctorCheck } from '../../shared/talos.js';
 export type { DoctorCheck };
 
@@ -38,6 +39,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** Warn above this clock difference. Default 30 s. */
   maxSkewMs?: number;
+  /** The agent's estimate of this clock minus Pocket ID's, from the last ID token's iat (the status's `clock`). */
+  tokenClock?: { skewSeconds: number; measuredAt: string };
 }
 
 const DEFAULT_MAX_SKEW_MS = 30_000;
@@ -236,22 +239,33 @@ async function jwksCheck(ctx: DoctorContext): Promise<DoctorCheck> {
   }
 }
 
-/** Clock skew: kube-apiserver allows no leeway on exp. */
+/**
+ * Clock skew, measured two ways: Pocket ID's Date header now, and the agent's estimate from the last ID token's
+ * iat. kube-apiserver allows no leeway on exp; PocketKube schedules from the token's lifetime either way.
+ */
 function clockCheck(ctx: DoctorContext): DoctorCheck {
-  const skewMs = ctx.skewMs;
-  if (skewMs === undefined) return { id: 'clock', title: 'Clock', ok: 'skipped', detail: 'Skipped: Pocket ID sent no Date header to compare with.' };
-  const s = Math.round(Math.abs(skewMs) / 1000);
-  const direction = skewMs > 0 ? 'behind' : 'ahead of';
-  if (Math.abs(skewMs) > ctx.maxSkewMs) {
+  // Both as this machine's clock minus Pocket ID's (positive: ahead).
+  const fromDate = ctx.skewMs === undefined ? undefined : -ctx.skewMs;
+  const token = ctx.opts.tokenClock;
+  const fromToken = token ? token.skewSeconds * 1000 : undefined;
+  if (fromDate === undefined && fromToken === undefined) {
+    return { id: 'clock', title: 'Clock', ok: 'skipped', detail: 'Skipped: Pocket ID sent no Date header and the agent has no ID token to compare with.' };
+  }
+  const seen = [
+    ...(fromDate !== undefined ? [`by Pocket ID's Date header, about ${Math.round(Math.abs(fromDate) / 1000)} s ${fromDate > 0 ? 'ahead of' : 'behind'} Pocket ID's`] : []),
+    ...(fromToken !== undefined ? [`by the agent's last ID token (iat, at ${token!.measuredAt}), ${skewWords(fromToken)} Pocket ID's`] : []),
+  ].join('; ');
+  const worst = Math.max(Math.abs(fromDate ?? 0), Math.abs(fromToken ?? 0));
+  if (worst > ctx.maxSkewMs) {
     return {
       id: 'clock',
       title: 'Clock',
       ok: false,
-      detail: `This machine's clock is about ${s} s ${direction} Pocket ID's; kube-apiserver has zero leeway on exp, so tokens can be refused as expired before PocketKube refreshes them.`,
+      detail: `This machine's clock is off (${seen}); PocketKube refreshes by the token's lifetime regardless, but kube-apiserver has zero leeway on exp, and kubectl and other tools compare times with this clock.`,
       fix: 'Turn on time synchronisation (NTP) on this machine, and check the Talos nodes\' time servers (machine.time).',
     };
   }
-  return { id: 'clock', title: 'Clock', ok: true, detail: `Within ${Math.max(1, s)} s of Pocket ID's clock.` };
+  return { id: 'clock', title: 'Clock', ok: true, detail: `Within ${Math.max(1, Math.round(worst / 1000))} s of Pocket ID's clock (${seen}).` };
 }
 
 /** Callback URL: only Pocket ID's admin can see the registered list. */

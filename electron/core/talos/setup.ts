@@ -44,15 +44,19 @@ export async function doctorForProvider(
 ): Promise<DoctorCheck[]> {
   const provider = await providerNamed(home, req.provider);
   let claims: Record<string, unknown> | undefined;
+  let tokenClock: AgentStatus['providers'][number]['clock'];
   try {
     const status = await agentStatus();
-    claims = status.providers.find((p) => p.provider === provider.name)?.claims;
+    const snap = status.providers.find((p) => p.provider === provider.name);
+    claims = snap?.claims;
+    tokenClock = snap?.clock;
   } catch {
     claims = undefined; // no agent: the checks that need claims say they were skipped
   }
   return doctor({
     provider,
     claims,
+    tokenClock,
     context: req.context,
     expectedGroup: req.group,
     usernameClaim: req.usernameClaim ?? 'sub',

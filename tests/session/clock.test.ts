@@ -1,0 +1,105 @@
+/**
+ * A laptop clock 57 minutes ahead of Pocket ID's, end to end: the real `pocketkube agent` runs under Debian's
+ * faketime against the real Pocket ID stand-in (on the true clock), and the real kubectl and API server stand-in
+ * use the token. Before the fix every fresh token was already due: a rotation every 2 s.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { AgentStatus } from '../../electron/shared/api.js';
+import { HELPER, launchChromium, run, Stack } from '../support/stack.js';
+
+const FAKETIME = '/usr/bin/faketime';
+const AHEAD = '+57m';
+const AHEAD_MS = 57 * 60_000;
+
+/** `pocketkube agent` as its own process with the shifted clock; resolves once it serves its socket. */
+function startSkewedAgent(stack: Stack): Promise<ChildProcess> {
+  const child = spawn(FAKETIME, ['-f', AHEAD, HELPER, 'agent'], { env: stack.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start: ${log}`)), 20_000);
+    child.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('PocketKube agent running')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited with ${code}: ${log}`));
+    });
+  });
+}
+
+describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', { skip: existsSync(FAKETIME) ? false : `${FAKETIME} is not installed` }, () => {
+  const stack = new Stack();
+  let browser: Browser;
+  let agent: ChildProcess | undefined;
+  before(async () => {
+    browser = await launchChromium();
+    await stack.start();
+    await stack.configure();
+    agent = await startSkewedAgent(stack);
+    const { cli } = await stack.login(browser);
+    assert.equal(cli.code, 0, cli.stderr);
+  });
+  after(async () => {
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((resolve) => agent!.once('exit', resolve));
+      // faketime runs the agent as its child and does not pass SIGTERM on: stop the agent by its own pid.
+      const pid = Number((await readFile(stack.home.pidFile, 'utf8').catch(() => '')).trim());
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+      else agent.kill('SIGTERM');
+      await exited;
+    }
+    await browser?.close();
+    await stack.close();
+  });
+
+  async function status(): Promise<AgentStatus['providers'][number]> {
+    const res = await stack.cli(['status', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    return (JSON.parse(res.stdout) as AgentStatus).providers[0]!;
+  }
+
+  test('the next refresh is planned 55 min after the token arrived, not at once, and kubectl works without one', async () => {
+    const before = await stack.pocketId.stats();
+    const kubectl = await stack.kubectl(['get', '--raw', '/version']);
+    assert.equal(kubectl.code, 0, kubectl.stderr);
+    const p = await status();
+    const agentNow = Date.now() + AHEAD_MS;
+    const dueIn = Date.parse(p.nextRefreshAt!) - agentNow;
+    assert.ok(dueIn > 50 * 60_000, `next refresh in ${Math.round(dueIn / 1000)} s on the agent's clock (before the fix: 2 s)`);
+    assert.ok(p.idToken!.secondsLeft > 55 * 60, `the token's hour counts from its arrival (${p.idToken!.secondsLeft} s left)`);
+    assert.equal((await stack.pocketId.stats()).refreshGrants, before.refreshGrants, 'no refresh for kubectl');
+  });
+
+  test('a refresh measures the skew again and plans the next one from the new token', async () => {
+    const before = await stack.pocketId.stats();
+    const res = await stack.cli(['refresh']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal((await stack.pocketId.stats()).refreshGrants - before.refreshGrants, 1);
+    const p = await status();
+    assert.ok(Date.parse(p.nextRefreshAt!) - (Date.now() + AHEAD_MS) > 50 * 60_000);
+  });
+
+  test('status shows the skew, in JSON and in words', async () => {
+    const p = await status();
+    assert.ok(Math.abs(p.clock!.skewSeconds - 57 * 60) <= 5, `skew ${p.clock!.skewSeconds} s`);
+    const text = await stack.cli(['status']);
+    assert.match(text.stdout, /^ {2}Clock: this machine's clock is 57 min ahead of Pocket ID's, from the ID token's iat at /m);
+  });
+
+  test('doctor fails the clock check with both measurements and the fix', async () => {
+    const res = await run(FAKETIME, ['-f', AHEAD, HELPER, 'doctor'], stack.env, { timeoutMs: 60_000 });
+    const line = res.stdout.split('\n').find((l) => l.includes('Clock:'));
+    assert.ok(line, res.stdout + res.stderr);
+    assert.match(line, /^✖ Clock: This machine's clock is off \(by Pocket ID's Date header, about 34\d\d s ahead of Pocket ID's; by the agent's last ID token \(iat, at [^)]+\), 57 min ahead of Pocket ID's\)/);
+    assert.match(res.stdout, /fix: Turn on time synchronisation \(NTP\)/);
+  });
+});
