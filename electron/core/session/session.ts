@@ -7,6 +7,7 @@ import {
   credentialExpiry,
   DEFAULT_EXPIRY_POLICY,
   expiryState,
+  minHandoutFor,
   refreshDueAt,
   relativeTime,
   type ExpiryPolicy,
@@ -171,6 +172,13 @@ export class Session extends EventEmitter {
     }
     if (!this.tokens) throw this.signedOutError();
     return this.toCredential(this.tokens);
+  }
+
+  /** The credential as credential() would hand it out now without a refresh, and until when (the agent's kubectl cache). */
+  credentialAsIs(): (Credential & { handOutUntil: number }) | undefined {
+    const t = this.tokens;
+    if (!this.signedIn || !t || !canHandOut(t, this.deps.clock.now(), this.policy)) return undefined;
+    return { ...this.toCredential(t), handOutUntil: t.expiresAt - minHandoutFor(t, this.policy) };
   }
 
   private toCredential(t: TokenSet): Credential {
