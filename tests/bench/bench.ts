@@ -12,7 +12,7 @@ import { credentialCacheDir } from '../../electron/core/credential/credential-ca
 import { ManualClock } from '../support/clock.js';
 import { wakeAfter } from '../support/wake.js';
 import { benchUseContext } from './use-context.js';
-import { KUBECTL, launchChromium, REPO, run, Stack } from '../support/stack.js';
+import { HELPER, KUBECTL, launchChromium, REPO, run, Stack } from '../support/stack.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
 const CONCURRENT = 100;
@@ -46,6 +46,11 @@ async function timeKubectl(env: NodeJS.ProcessEnv): Promise<number> {
   return ms;
 }
 
+/** A kubeconfig user that runs `command args` as its credential plugin, for the agent of `home`. */
+function execUser(command: string, args: string[], home: string): Record<string, unknown> {
+  return { exec: { apiVersion: 'client.authentication.k8s.io/v1', command, args, env: [{ name: 'POCKETKUBE_HOME', value: home }], interactiveMode: 'Never' } };
+}
+
 /** A home that reaches the same agent (socket and pid linked) but has no cached credential: the helper's curl path. */
 async function homeWithoutCache(stack: Stack): Promise<string> {
   const dir = path.join(stack.dir, 'home-without-cache');
@@ -70,10 +75,8 @@ async function credentialSpeed(): Promise<void> {
     await mkdir(dir, { recursive: true });
     const credFile = path.join(dir, 'exec-credential.json');
     await writeFile(credFile, cred.stdout, { mode: 0o600 });
-    const helper = path.join(REPO, 'resources/bin/pocketkube');
-    const exec = (command: string, args: string[], home = stack.home.dir) => ({
-      exec: { apiVersion: 'client.authentication.k8s.io/v1', command, args, env: [{ name: 'POCKETKUBE_HOME', value: home }], interactiveMode: 'Never' },
-    });
+    const helper = HELPER;
+    const exec = (command: string, args: string[], home = stack.home.dir) => execUser(command, args, home);
     const noCache = await homeWithoutCache(stack);
     const files = {
       'static token': kubeconfigWith(stack, { token }),
@@ -118,7 +121,7 @@ async function credentialSpeed(): Promise<void> {
  */
 async function helperAlone(stack: Stack, credFile: string, noCache: string): Promise<void> {
   const rounds = ROUNDS * 4;
-  const helper = path.join(REPO, 'resources/bin/pocketkube');
+  const helper = HELPER;
   const dir = path.join(stack.dir, 'bench');
   const deadline = path.join(dir, 'deadline');
   await writeFile(deadline, `${Math.floor(Date.now() / 1000) + 3600}\n`);
@@ -166,14 +169,8 @@ async function burst(count: number, env: NodeJS.ProcessEnv): Promise<{ ms: numbe
   return { ms: latencies.map((l) => l.ms), ok: latencies.filter((l) => l.ok).length };
 }
 
-/**
- * 50 kubectl started together the moment the cached credential runs out, against the same 50 with a static
- * token, round by round. The provider issues 20-second ID tokens, so "at expiry" comes by itself every round
- * (the agent hands a token out until 10 s before its end): the wall clock the helper checks and the agent's
- * clock agree, and the agent's clock runs no timers, so no background refresh gets there first.
- */
-async function burstAtExpiry(): Promise<void> {
-  const rounds = Number(process.env.BENCH_BURST_ROUNDS ?? 5);
+/** An agent in this process with a clock that runs no timers, signed in (first token `firstTtl` s long); runs `body`. */
+async function withSignedInAgent(firstTtl: number, body: (stack: Stack, agent: Agent, clock: ManualClock) => Promise<void>): Promise<void> {
   const stack = new Stack();
   await stack.start();
   const browser = await launchChromium();
@@ -182,22 +179,51 @@ async function burstAtExpiry(): Promise<void> {
   try {
     await stack.configure();
     await agent.start();
+    await stack.pocketId.setIdTokenTtl(firstTtl);
     const { cli } = await stack.login(browser);
     if (cli.code !== 0) throw new Error(cli.stderr);
+    await body(stack, agent, clock);
+  } finally {
+    await agent.stop();
+    await browser.close();
+    await stack.close();
+  }
+}
+
+/**
+ * 50 kubectl started together the moment the cached credential runs out, against the same 50 with a static
+ * token, round by round. The provider issues 20-second ID tokens, so "at expiry" comes by itself every round
+ * (the agent hands a token out until 10 s before its end): the wall clock the helper checks and the agent's
+ * clock agree, and the agent's clock runs no timers, so no background refresh gets there first.
+ */
+async function burstAtExpiry(): Promise<void> {
+  const rounds = Number(process.env.BENCH_BURST_ROUNDS ?? 5);
+  await withSignedInAgent(3600, async (stack, agent) => {
     const token = JSON.parse((await stack.cli(['credential', '--provider', stack.provider])).stdout).status.token as string;
     const staticFile = path.join(stack.dir, 'static.json');
     await writeFile(staticFile, kubeconfigWith(stack, { token }), { mode: 0o600 });
     const staticEnv = { ...stack.env, KUBECONFIG: staticFile };
+    // The same helper with no cached credential: every call goes through curl to the agent, no refresh due.
+    const curlFile = path.join(stack.dir, 'curl-path.json');
+    const noCache = await homeWithoutCache(stack);
+    await writeFile(curlFile, kubeconfigWith(stack, execUser(HELPER, ['credential', '--provider', stack.provider], noCache)), { mode: 0o600 });
+    const curlEnv = { ...stack.env, KUBECONFIG: curlFile };
     await stack.pocketId.setIdTokenTtl(20);
     const session = agent.session(stack.provider)!;
-    const samples = { static: [] as number[], pocketkube: [] as number[] };
+    const samples = { static: [] as number[], curl: [] as number[], pocketkube: [] as number[] };
     const refreshes: number[] = [];
+    const curlRefreshes: number[] = [];
     let ok = 0;
     for (let i = 0; i < rounds; i++) {
       await session.refresh('manual'); // a fresh 20 s token, cached for kubectl
       const s = await burst(CONCURRENT_AT_EXPIRY, staticEnv);
       if (s.ok !== CONCURRENT_AT_EXPIRY) throw new Error(`static burst: ${s.ok}/${CONCURRENT_AT_EXPIRY} succeeded`);
       samples.static.push(...s.ms);
+      const beforeCurl = await stack.pocketId.stats();
+      const c = await burst(CONCURRENT_AT_EXPIRY, curlEnv);
+      curlRefreshes.push((await stack.pocketId.stats()).refreshGrants - beforeCurl.refreshGrants);
+      if (c.ok !== CONCURRENT_AT_EXPIRY) throw new Error(`curl-path burst: ${c.ok}/${CONCURRENT_AT_EXPIRY} succeeded`);
+      samples.curl.push(...c.ms);
       const until = Date.parse(session.snapshot().idToken!.expiresAt) - 10_000;
       await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 100)));
       const before = await stack.pocketId.stats();
@@ -207,52 +233,29 @@ async function burstAtExpiry(): Promise<void> {
       samples.pocketkube.push(...p.ms);
     }
     const [s50, s99, p50, p99] = [percentile(samples.static, 50), percentile(samples.static, 99), percentile(samples.pocketkube, 50), percentile(samples.pocketkube, 99)];
+    const [c50, c99] = [percentile(samples.curl, 50), percentile(samples.curl, 99)];
     console.log(`\n${CONCURRENT_AT_EXPIRY} kubectl started together at expiry vs the same burst with a static token, ${rounds} rounds`);
     console.log('| burst | p50 ms | p99 ms | refreshes at the provider per burst | succeeded |');
     console.log('| --- | --- | --- | --- | --- |');
     console.log(`| static token | ${s50.toFixed(0)} | ${s99.toFixed(0)} | - | ${samples.static.length}/${samples.static.length} |`);
+    console.log(`| PocketKube, token valid, every call through curl (no cache) | ${c50.toFixed(0)} (${(c50 / s50).toFixed(2)}) | ${c99.toFixed(0)} (${(c99 / s99).toFixed(2)}) | ${curlRefreshes.join(', ')} | ${samples.curl.length}/${samples.curl.length} |`);
     console.log(`| PocketKube, at expiry | ${p50.toFixed(0)} | ${p99.toFixed(0)} | ${refreshes.join(', ')} | ${ok}/${rounds * CONCURRENT_AT_EXPIRY} |`);
-    console.log(`| ratio | **${(p50 / s50).toFixed(2)}** | **${(p99 / s99).toFixed(2)}** | | |`);
-  } finally {
-    await agent.stop();
-    await browser.close();
-    await stack.close();
-  }
+    console.log(`| PocketKube at expiry / static token | **${(p50 / s50).toFixed(2)}** | **${(p99 / s99).toFixed(2)}** | | |`);
+  });
 }
 
 async function concurrency(): Promise<void> {
-  const stack = new Stack();
-  await stack.start();
-  const browser = await launchChromium();
-  const clock = new ManualClock();
-  const agent = new Agent({ home: stack.home, clock });
-  try {
-    await stack.configure();
-    await agent.start();
-    await stack.pocketId.setIdTokenTtl(120);
-    const { cli } = await stack.login(browser);
-    if (cli.code !== 0) throw new Error(cli.stderr);
+  await withSignedInAgent(120, async (stack, _agent, clock) => {
     await stack.pocketId.setIdTokenTtl(3600);
     const before = await stack.pocketId.stats();
     await wakeAfter(clock, 100_000, stack.home); // 20 s left: below the 60 s floor
-    const latencies = await Promise.all(
-      Array.from({ length: CONCURRENT }, async () => {
-        const t0 = performance.now();
-        const res = await run(KUBECTL, ['get', '--raw', '/version'], stack.env, { timeoutMs: 120_000 });
-        return { ms: performance.now() - t0, ok: res.code === 0 };
-      }),
-    );
+    const { ms, ok } = await burst(CONCURRENT, stack.env);
     const after = await stack.pocketId.stats();
-    const ms = latencies.map((l) => l.ms);
     console.log(`\n${CONCURRENT} kubectl commands started together at the moment of expiry`);
     console.log('| refresh requests at the provider (target 1) | succeeded | p50 ms | p99 ms |');
     console.log('| --- | --- | --- | --- |');
-    console.log(`| ${after.refreshGrants - before.refreshGrants} | ${latencies.filter((l) => l.ok).length}/${CONCURRENT} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 99).toFixed(0)} |`);
-  } finally {
-    await agent.stop();
-    await browser.close();
-    await stack.close();
-  }
+    console.log(`| ${after.refreshGrants - before.refreshGrants} | ${ok}/${CONCURRENT} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 99).toFixed(0)} |`);
+  });
 }
 
 async function useContextSpeed(): Promise<void> {

@@ -12,6 +12,14 @@ describe('CredentialCache', () => {
   let entries: Map<string, CacheableCredential>;
   let logs: string[];
   const make = () => new CredentialCache(home, { clock, log: (_l, m) => logs.push(m), entries: () => entries });
+  /** A started cache holding `initial`, written. */
+  const started = (initial: Record<string, CacheableCredential> = {}) => {
+    const cache = make();
+    cache.start();
+    for (const [name, e] of Object.entries(initial)) entries.set(name, e);
+    cache.update();
+    return cache;
+  };
   const file = (name: string) => path.join(credentialCacheDir(home), name);
   const entry = (token: string, leftMs: number): CacheableCredential => ({
     token,
@@ -50,11 +58,7 @@ describe('CredentialCache', () => {
   });
 
   test('a session that ends loses its file at once, in the same update', () => {
-    const cache = make();
-    cache.start();
-    entries.set('a', entry('tok-a', 600_000));
-    entries.set('b', entry('tok-b', 600_000));
-    cache.update();
+    const cache = started({ a: entry('tok-a', 600_000), b: entry('tok-b', 600_000) });
     entries.delete('a');
     cache.update();
     assert.equal(existsSync(file('a')), false);
@@ -62,10 +66,7 @@ describe('CredentialCache', () => {
   });
 
   test('a refreshed token replaces the file; an unchanged one is not rewritten', () => {
-    const cache = make();
-    cache.start();
-    entries.set('p', entry('tok-1', 600_000));
-    cache.update();
+    const cache = started({ p: entry('tok-1', 600_000) });
     const first = statSync(file('p')).ino;
     cache.update();
     assert.equal(statSync(file('p')).ino, first, 'same file');
@@ -75,11 +76,7 @@ describe('CredentialCache', () => {
   });
 
   test('a credential due within the margin is not cached, and a cached one is dropped when it falls due', () => {
-    const cache = make();
-    cache.start();
-    entries.set('soon', entry('tok-soon', DEADLINE_MARGIN_MS));
-    entries.set('later', entry('tok-later', 120_000));
-    cache.update();
+    started({ soon: entry('tok-soon', DEADLINE_MARGIN_MS), later: entry('tok-later', 120_000) });
     assert.equal(existsSync(file('soon')), false);
     assert.equal(clock.pendingTimers(), 1);
     clock.advance(120_000 - DEADLINE_MARGIN_MS); // no session change: the cache's own timer drops it
@@ -87,10 +84,7 @@ describe('CredentialCache', () => {
   });
 
   test('stop removes every file', () => {
-    const cache = make();
-    cache.start();
-    entries.set('p', entry('tok', 600_000));
-    cache.update();
+    const cache = started({ p: entry('tok', 600_000) });
     cache.stop();
     assert.deepEqual(readdirSync(credentialCacheDir(home)), []);
     cache.update();
@@ -101,10 +95,7 @@ describe('CredentialCache', () => {
     const elsewhere = path.join(home.dir, 'elsewhere');
     mkdirSync(elsewhere, { mode: 0o700 });
     symlinkSync(elsewhere, credentialCacheDir(home));
-    const cache = make();
-    cache.start();
-    entries.set('p', entry('tok', 600_000));
-    cache.update();
+    started({ p: entry('tok', 600_000) });
     assert.deepEqual(readdirSync(elsewhere), []);
     assert.match(logs.join('\n'), /credential-cache is not a folder of yours; kubectl's helper will ask the agent every time/);
   });
