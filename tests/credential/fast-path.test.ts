@@ -117,6 +117,21 @@ describe('the helper answers from the agent\'s cached credential', () => {
     await utimes(cached(), future, future);
   });
 
+  test('a pid file that names no single live process (0, -1, garbage, empty) keeps the helper off the cache', async () => {
+    const real = await readFile(stack.home.pidFile, 'utf8');
+    try {
+      for (const pid of ['0\n', '-1\n', 'abc\n', '']) {
+        await writeFile(stack.home.pidFile, pid);
+        const calls = await curlCalls(bin());
+        const res = await run(HELPER, ['credential', '--provider', stack.provider], env());
+        assert.equal(res.code, 0, res.stderr);
+        assert.equal(await curlCalls(bin()), calls + 1, `pid file ${JSON.stringify(pid)}: asked the agent`);
+      }
+    } finally {
+      await writeFile(stack.home.pidFile, real);
+    }
+  });
+
   test('a provider name that is not a plain name never reaches the file system', async () => {
     // A well-formed, well-dated file outside the cache folder: `../x` must not find it.
     const outside = path.join(stack.home.dir, 'x');
