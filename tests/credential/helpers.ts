@@ -1,5 +1,5 @@
 /** What the credential tests share: a kubeconfig for one provider's helper, and the agent's credential cache. */
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Home } from '../../electron/core/platform/home.js';
 import { credentialCacheDir } from '../../electron/core/credential/credential-cache.js';
@@ -34,6 +34,5 @@ export function kubeconfigFor(stack: Stack, provider: string, exec: { command?: 
 /** Removes the agent's cached credentials, so the helper's next answer comes over the socket (through curl). */
 export async function dropCredentialCache(home: Home): Promise<void> {
   const dir = credentialCacheDir(home);
-  const { readdir } = await import('node:fs/promises');
   for (const f of await readdir(dir).catch(() => [] as string[])) await rm(path.join(dir, f), { force: true });
 }
