@@ -6,6 +6,7 @@ import { PocketKubeError } from '../core/platform/errors.js';
 import { deleteProviderSecrets, ProviderRegistry, saveProvider, secretKeys, type ProviderConfig } from '../core/session/providers.js';
 import { FileSecretStore, type SecretStore } from '../core/session/secret-store.js';
 import { Session, type Logger, type SessionSnapshot } from '../core/session/session.js';
+import { CredentialCache, type CacheableCredential } from '../core/credential/credential-cache.js';
 import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
 import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
 import { probeSocket, startSocketServer, type SocketServer } from './server.js';
@@ -55,6 +56,8 @@ export class Agent implements AgentApi {
   private kubeconfig: AgentStatus['kubeconfig'] = { files: [], contexts: 0, errors: [] };
   private stopWatching?: () => void;
   private reloadQueue: Promise<void> = Promise.resolve();
+  /** kubectl's fast path: each session's current credential in a private file the helper reads. */
+  private readonly credentialCache: CredentialCache;
 
   constructor(readonly options: AgentOptions) {
     this.registry = new ProviderRegistry(options.home.settingsFile);
@@ -66,6 +69,7 @@ export class Agent implements AgentApi {
       if (this.recent.length > 100) this.recent.shift();
       sink(level, message);
     };
+    this.credentialCache = new CredentialCache(options.home, { clock: this.clock, log: this.log, entries: () => this.cacheableCredentials() });
   }
 
   get home(): Home {
@@ -76,10 +80,12 @@ export class Agent implements AgentApi {
     await ensureHome(this.home);
     await this.takeInstanceLock();
     try {
+      this.credentialCache.start();
       await this.reloadProviders();
       this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);
       await this.watchKubeconfig();
     } catch (err) {
+      this.credentialCache.stop();
       await this.releaseInstanceLock();
       throw err;
     }
@@ -94,6 +100,8 @@ export class Agent implements AgentApi {
     // A reload under way may still create sessions: let it finish, then stop them all.
     await this.reloadQueue;
     await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
+    // No one keeps the cached credentials current from here on: kubectl must ask (and hear there is no agent).
+    this.credentialCache.stop();
     // Only now may another agent start: the pid file and socket go last, after every refresh has landed.
     await this.releaseInstanceLock();
     await server?.removeSocket();
@@ -258,7 +266,17 @@ export class Agent implements AgentApi {
     return () => this.listeners.delete(listener);
   }
 
+  private cacheableCredentials(): Map<string, CacheableCredential> {
+    const out = new Map<string, CacheableCredential>();
+    for (const s of this.sessions.values()) {
+      const c = s.credentialAsIs();
+      if (c) out.set(s.name, c);
+    }
+    return out;
+  }
+
   private notify(): void {
+    this.credentialCache.update();
     if (!this.listeners.size) return;
     const status = this.status();
     for (const l of this.listeners) l(status);

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Agent } from '../../electron/agent/agent.js';
 import { ManualClock } from '../support/clock.js';
+import { wakeAfter } from '../support/wake.js';
 import { launchChromium, Stack } from '../support/stack.js';
 
 let browser: Browser;
@@ -42,7 +43,7 @@ describe('keeping the session alive, one refresh at a time', () => {
   test('100 concurrent kubectl commands at the moment of expiry cause exactly one refresh, and all succeed', async () => {
     const before = await stack.pocketId.stats();
     // The laptop wakes with 20 s left on the token: below the 60 s floor, so every caller needs a refresh.
-    clock.jump(100_000);
+    await wakeAfter(clock, 100_000, stack.home);
     const runs = await Promise.all(Array.from({ length: 100 }, () => stack.kubectl(['get', '--raw', '/version'], { timeoutMs: 120_000 })));
     const failed = runs.filter((r) => r.code !== 0);
     assert.equal(failed.length, 0, failed[0]?.stderr);

@@ -162,7 +162,7 @@ export class Stack {
   }
 
   async stopAgentProcess(child: ChildProcess): Promise<number | null> {
-    if (child.exitCode !== null) return child.exitCode;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode; // already gone (a killed one has only a signal)
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     return exited;

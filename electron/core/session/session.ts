@@ -8,6 +8,7 @@ import {
   DEFAULT_EXPIRY_POLICY,
   estimateSkew,
   expiryState,
+  minHandoutFor,
   onLocalClock,
   refreshDueAt,
   relativeTime,
@@ -261,6 +262,18 @@ export class Session extends EventEmitter {
   /** The token's times on this machine's clock (see onLocalClock). */
   private local(t: TokenTimes): TokenTimes {
     return onLocalClock(t, this.skewMs);
+  }
+
+  /**
+   * The credential exactly as credential() would hand it out now without a refresh, and until when on this
+   * machine's clock: what the agent may cache for kubectl's helper. Nothing while the clock's skew is unconfirmed.
+   */
+  credentialAsIs(): (Credential & { handOutUntil: number }) | undefined {
+    const t = this.tokens;
+    if (!this.signedIn || !t || this.skewUnconfirmed) return undefined;
+    const local = this.local(t);
+    if (!canHandOut(local, this.deps.clock.now(), this.policy)) return undefined;
+    return { ...this.toCredential(t), handOutUntil: local.expiresAt - minHandoutFor(local, this.policy) };
   }
 
   private toCredential(t: TokenSet): Credential {
