@@ -121,7 +121,7 @@ async function savePrevious(home: Home, change: (p: Previous) => void): Promise<
 /** kubectx's picker: the contexts on fzf's stdin, the terminal for its screen; undefined when cancelled. */
 function pickWithFzf(names: string[], current: string | undefined): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const child = spawn('fzf', ['--height=40%', '--reverse', ...(current ? [`--header=current: ${current}`] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('fzf', ['--reverse', ...(current ? [`--header=current: ${current}`] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
     let picked = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (picked += d));
     child.on('error', reject);
