@@ -15,7 +15,8 @@ before(async () => {
   await writeFile(
     box.env.KUBECONFIG!,
     'apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: x}\n' +
-      'contexts:\n- name: admin@prod\n  context: {cluster: prod, user: u}\n- name: pocket-id@prod\n  context: {cluster: prod, user: u}\ncurrent-context: admin@prod\n',
+      'contexts:\n- name: admin@prod\n  context: {cluster: prod, user: u}\n- name: pocket-id@prod\n  context: {cluster: prod, user: u}\n' +
+      '- name: "arn:aws:eks:eu-west-1:123:cluster/prod"\n  context: {cluster: prod, user: u}\ncurrent-context: admin@prod\n',
   );
   const add = await box.cli(['provider', 'add', 'pocket-id', '--issuer', 'https://id.example.com', '--client-id', 'abc']);
   assert.equal(add.code, 0, add.stderr);
@@ -30,13 +31,32 @@ function shell(name: string): string | false {
   return false;
 }
 
-/** What bash's _pocketkube offers for the command line `words` (the last word is the one being completed). */
+/**
+ * What bash's _pocketkube offers for the command line `line` (the cursor at its end), with COMP_LINE,
+ * COMP_POINT, COMP_WORDS and COMP_CWORD set as bash sets them (COMP_WORDS split at COMP_WORDBREAKS, ":" too).
+ */
 async function bashOffers(words: string[]): Promise<string[]> {
-  const line = words.map((w) => `'${w}'`).join(' ');
-  const script = `source <(pocketkube completion bash)\nCOMP_WORDS=(pocketkube ${line}); COMP_CWORD=${words.length}\n_pocketkube\nprintf '%s\\n' "\${COMPREPLY[@]}"`;
+  const line = ['pocketkube', ...words].join(' ');
+  const script = [
+    'source <(pocketkube completion bash)',
+    `COMP_LINE=${shq(line)}; COMP_POINT=\${#COMP_LINE}`,
+    // bash's own word splitting of the line (readline's, for the default COMP_WORDBREAKS)
+    `COMP_WORDS=(${bashWords(line).map(shq).join(' ')}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))`,
+    '_pocketkube',
+    'printf \'%s\\n\' "${COMPREPLY[@]}"',
+  ].join('\n');
   const r = await run('/bin/bash', ['--norc', '-c', script], box.env);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean);
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Readline's split for the words used here: spaces separate words, and each ":", "@" or "=" is a word of its own. */
+function bashWords(line: string): string[] {
+  const words = line.split(' ').flatMap((w) => w.split(/([:@=])/).filter((p) => p !== ''));
+  if (line.endsWith(' ')) words.push('');
+  return words.length ? words : [''];
 }
 
 test('bash: the script registers _pocketkube for pocketkube', async () => {
@@ -54,13 +74,20 @@ test('bash: commands, subcommands and flags', async () => {
 });
 
 test('bash: context and provider names, read from the kubeconfig and the settings', async () => {
-  assert.deepEqual(await bashOffers(['use', '']), ['admin@prod', 'pocket-id@prod', '-']);
+  assert.deepEqual(await bashOffers(['use', '']), ['admin@prod', 'pocket-id@prod', 'arn:aws:eks:eu-west-1:123:cluster/prod', '-']);
   assert.deepEqual(await bashOffers(['use', 'po']), ['pocket-id@prod']);
   assert.deepEqual(await bashOffers(['cluster', 'add', '--provider', 'pocket-id', '--from-context', 'ad']), ['admin@prod']);
   assert.deepEqual(await bashOffers(['login', '']), ['pocket-id']);
   assert.deepEqual(await bashOffers(['doctor', '--provider', '']), ['pocket-id']);
   // After the one positional argument, only flags remain.
   assert.deepEqual(await bashOffers(['login', 'pocket-id', '']), ['--no-browser', '--device']);
+});
+
+test('bash: context names with ":" or "@" complete whole, though bash splits words there', async () => {
+  // bash replaces only the text after the last word break, so the reply is the rest of the name from there.
+  assert.deepEqual(await bashOffers(['use', 'arn:aws:e']), ['eks:eu-west-1:123:cluster/prod']);
+  assert.deepEqual(await bashOffers(['use', 'pocket-id@']), ['prod']);
+  assert.deepEqual(await bashOffers(['use', 'ar']), ['arn:aws:eks:eu-west-1:123:cluster/prod']);
 });
 
 test('bash: a file flag completes file names', async () => {
@@ -82,7 +109,7 @@ test('zsh: the script registers with compsys and offers the same words', async (
   ].join('\n');
   const r = await run(zsh, ['-f', '-c', script], box.env);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['registered: _pocketkube', 'admin@prod', 'pocket-id@prod', '-', 'login', 'logout']);
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['registered: _pocketkube', 'admin@prod', 'pocket-id@prod', 'arn:aws:eks:eu-west-1:123:cluster/prod', '-', 'login', 'logout']);
 });
 
 test('fish: fish\'s own completion engine offers commands and contexts', async (t) => {
@@ -90,5 +117,6 @@ test('fish: fish\'s own completion engine offers commands and contexts', async (
   if (!fish) return t.skip('fish is not installed here');
   const r = await run(fish, ['--no-config', '-c', 'pocketkube completion fish | source; complete -C"pocketkube us"; complete -C"pocketkube use "; complete -C"pocketkube login "'], box.env);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['use', 'admin@prod', 'pocket-id@prod', '-', 'pocket-id']);
+    // fish sorts what it offers.
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['use', 'admin@prod', 'arn:aws:eks:eu-west-1:123:cluster/prod', 'pocket-id@prod', '-', 'pocket-id']);
 });

@@ -16,12 +16,23 @@ const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 const BASH = `# pocketkube completion for bash. Load it with: source <(pocketkube completion bash)
 _pocketkube() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} IFS=$'\\n' words
-  words=$("\${COMP_WORDS[0]}" __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
-  if [[ $words == ${FILES} ]]; then
+  # Words from the line itself: bash splits COMP_WORDS at ":" and "@" too, which would cut context names.
+  local IFS=$' \\t\\n' line=\${COMP_LINE:0:COMP_POINT} words cur candidates
+  read -ra words <<< "$line"
+  [[ $line == *[[:space:]] ]] && words+=("")
+  cur=\${words[\${#words[@]}-1]}
+  IFS=$'\\n'
+  candidates=$("\${words[0]}" __complete "\${words[@]:1}" 2>/dev/null)
+  if [[ $candidates == ${FILES} ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+    COMPREPLY=($(compgen -W "$candidates" -- "$cur"))
+  fi
+  # Bash replaces only the part of the word after its last word-break character (":" and, on Debian, "@"
+  # too: admin@prod, arn:aws:eks:...); offer that part.
+  local prefix=\${cur%"\${cur##*[$COMP_WORDBREAKS]}"} i
+  if [[ -n $prefix ]]; then
+    for i in "\${!COMPREPLY[@]}"; do COMPREPLY[i]=\${COMPREPLY[i]#"$prefix"}; done
   fi
 }
 complete -F _pocketkube pocketkube
