@@ -12,9 +12,10 @@ import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
 import { probeSocket, startSocketServer, type SocketServer } from './server.js';
 import { createRoutes, type AgentApi } from './routes.js';
 import type { AgentStatus } from '../shared/api.js';
+import { pocketkubeVersion } from '../core/platform/version.js';
 export type { AgentStatus };
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = pocketkubeVersion();
 
 export interface AgentOptions {
   home: Home;

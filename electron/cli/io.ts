@@ -5,6 +5,31 @@ import type { AgentStatus, SessionSnapshot } from '../shared/api.js';
 export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 export const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
+/** Colour only on a terminal, and never when NO_COLOR is set to anything (https://no-color.org). */
+export function colourOn(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+const SGR = { green: 32, red: 31, yellow: 33 } as const;
+
+/**
+ * Colours the marks a reader scans for (✔ ✖, Signed in/out, Warning) when `on`; text is unchanged otherwise.
+ * Only whole lines are matched, so no colour code can end up inside --json or a value.
+ */
+export function paintLines(text: string, on: boolean): string {
+  if (!on) return text;
+  const paint = (c: keyof typeof SGR, s: string) => `\x1b[${SGR[c]}m${s}\x1b[0m`;
+  return text
+    .split('\n')
+    .map((line) =>
+      line
+        .replace(/^(✔|\s+Signed in)/, (m) => paint('green', m))
+        .replace(/^(✖|\s+Signed out)/, (m) => paint('red', m))
+        .replace(/^Warning:/, (m) => paint('yellow', m)),
+    )
+    .join('\n');
+}
+
 /** A command's flags, strictly: an unknown flag is a usage error that points at --help. */
 export function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
@@ -36,7 +61,7 @@ export function formatStatus(status: AgentStatus | undefined, offline: { socket:
     return lines.join('\n');
   }
   const a = status.agent;
-  lines.push(`Agent: running (pid ${a.pid}, ${a.mode}, since ${a.startedAt}) on ${a.socket}`);
+  lines.push(`Agent: running (version ${a.version}, pid ${a.pid}, ${a.mode}, since ${a.startedAt}) on ${a.socket}`);
   lines.push(`Secrets: ${a.secrets.where}`);
   if (!status.providers.length) lines.push('No providers yet: add one with `pocketkube provider add NAME --issuer URL --client-id ID`.');
   for (const p of status.providers) lines.push('', ...formatProvider(p));

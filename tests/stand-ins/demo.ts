@@ -87,6 +87,11 @@ In another terminal:
   kubectl get --raw /version
   pocketkube status
 
+Your browser will warn about the certificate of ${pocketId.issuer} before the sign-in page: the demo's
+provider signs it with its own CA, made a minute ago. The provider must be https (kube-apiserver accepts
+no other issuer, and the sign-in page lives at the issuer, as in Pocket ID). Accept the warning for this
+page, or trust ${pocketId.caFile} in a throwaway browser profile.
+
 `);
   const stop = async () => {
     agent.kill('SIGTERM');

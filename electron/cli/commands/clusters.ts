@@ -1,7 +1,11 @@
 /** `pocketkube cluster add|list|remove`, `contexts` and `use`: the kubeconfig, as kubectl reads it. */
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../../core/platform/atomic-file.js';
 import { PocketKubeError, UsageError } from '../../core/platform/errors.js';
-import type { Home } from '../../core/platform/home.js';
+import { ensureHome, type Home } from '../../core/platform/home.js';
 import { ProviderRegistry } from '../../core/session/providers.js';
 import { err, out, parse } from '../io.js';
 
@@ -89,9 +93,107 @@ export async function cmdContexts(args: string[]): Promise<void> {
   for (const c of res.contexts) out(`${c.current ? '*' : ' '} ${c.name}${c.ours ? '  (PocketKube)' : ''}\t${c.server ?? c.cluster}\t${c.file}`);
 }
 
-export async function cmdUse(args: string[]): Promise<void> {
-  const name = args[0];
-  if (!name) throw new UsageError('use needs a CONTEXT name; list them with `pocketkube contexts`.');
-  const res = await (await kubeconfig()).useContext(name);
+/** What `use -` and `ns -` go back to, as kubectx and kubens keep it: one small file in POCKETKUBE_HOME. */
+interface Previous {
+  context?: string;
+  /** Per context, the namespace it had before the last `pocketkube ns`. */
+  namespaces?: Record<string, string>;
+}
+
+const previousFile = (home: Home) => path.join(home.dir, 'previous.json');
+
+async function readPrevious(home: Home): Promise<Previous> {
+  try {
+    const v = JSON.parse(await readFile(previousFile(home), 'utf8')) as unknown;
+    return v && typeof v === 'object' ? (v as Previous) : {};
+  } catch {
+    return {}; // none yet, or unreadable: `use -` then says there is nothing to go back to
+  }
+}
+
+async function savePrevious(home: Home, change: (p: Previous) => void): Promise<void> {
+  const p = await readPrevious(home);
+  change(p);
+  await ensureHome(home);
+  await writeFileAtomic(previousFile(home), JSON.stringify(p) + '\n', 0o600);
+}
+
+/** kubectx's picker: the contexts on fzf's stdin, the terminal for its screen; undefined when cancelled. */
+function pickWithFzf(names: string[], current: string | undefined): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('fzf', ['--reverse', ...(current ? [`--header=current: ${current}`] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let picked = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (picked += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code === 0 && picked.trim() ? picked.trim() : undefined));
+    child.stdin.end(names.join('\n') + '\n');
+  });
+}
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(path.join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export async function cmdUse(home: Home, args: string[]): Promise<number | void> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  let name = positionals[0];
+  if (positionals.length > 1) throw new UsageError('use takes one CONTEXT (or `-` for the previous one).');
+  const { useContext, listContexts } = await kubeconfig();
+  if (name === undefined) {
+    const res = await listContexts();
+    for (const e of res.errors) err(e.message);
+    if (values.json) return out(JSON.stringify({ currentContext: res.currentContext ?? null, contexts: res.contexts.map((c) => c.name) }, null, 2));
+    if (!process.stdout.isTTY || !onPath('fzf')) {
+      if (!res.contexts.length) return out('No contexts yet: add one with `pocketkube cluster add`.');
+      for (const c of res.contexts) out(`${c.current ? '*' : ' '} ${c.name}`);
+      return;
+    }
+    name = await pickWithFzf(res.contexts.map((c) => c.name), res.currentContext);
+    if (name === undefined) {
+      err('No context picked; nothing changed.');
+      return 1;
+    }
+  }
+  if (name === '-') {
+    const previous = (await readPrevious(home)).context;
+    if (!previous) throw new PocketKubeError('no_previous_context', 'There is no previous context yet: `pocketkube use -` goes back to the one before your last `pocketkube use CONTEXT`.');
+    name = previous;
+  }
+  const res = await useContext(name);
+  if (res.previous && res.previous !== name) await savePrevious(home, (p) => (p.context = res.previous));
   out(`Switched to context "${name}"${res.previous && res.previous !== name ? ` (was ${res.previous})` : ''}.`);
+}
+
+/** `pocketkube ns [NAMESPACE|-]`: the current context's namespace, as kubens shows and sets it. */
+export async function cmdNamespace(home: Home, args: string[]): Promise<void> {
+  const { positionals } = parse(args, {});
+  if (positionals.length > 1) throw new UsageError('ns takes one NAMESPACE (or `-` for the previous one).');
+  const { listContexts, setCurrentNamespace, isNamespaceName } = await kubeconfig();
+  let ns = positionals[0];
+  if (ns === undefined) {
+    const res = await listContexts();
+    for (const e of res.errors) err(e.message);
+    const current = res.contexts.find((c) => c.current);
+    if (!current) throw new PocketKubeError('no_current_context', 'No current context is set, so there is no namespace; pick one with `pocketkube use CONTEXT`.');
+    return out(current.namespace ?? 'default');
+  }
+  if (ns === '-') {
+    const { currentContext } = await listContexts();
+    const previous = currentContext ? (await readPrevious(home)).namespaces?.[currentContext] : undefined;
+    if (!previous) throw new PocketKubeError('no_previous_namespace', `There is no previous namespace for context "${currentContext ?? '(none)'}" yet: \`pocketkube ns -\` goes back to the one before your last \`pocketkube ns NAMESPACE\`.`);
+    ns = previous;
+  }
+  if (!isNamespaceName(ns)) throw new UsageError(`"${ns}" is not a namespace name (lowercase letters, digits and "-", at most 63 characters); nothing was written.`);
+  const res = await setCurrentNamespace(ns);
+  const was = res.previous ?? 'default';
+  if (was !== ns) await savePrevious(home, (p) => (p.namespaces = { ...p.namespaces, [res.context]: was }));
+  out(`Context "${res.context}" now uses namespace "${ns}"${was !== ns ? ` (was ${was})` : ''}.`);
 }

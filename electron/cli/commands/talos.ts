@@ -1,20 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { doctorForProvider, patchForProvider } from '../../core/talos/setup.js';
 import { PocketKubeError, UsageError } from '../../core/platform/errors.js';
 import type { Home } from '../../core/platform/home.js';
 import type { AgentClient } from '../../client/agent-client.js';
 import { applyRbac, formatChecks, rbacBinding, whoami, PATCH_FILE } from '../../core/talos/index.js';
-import { err, out } from '../io.js';
+import { colourOn, err, out, paintLines, parse } from '../io.js';
 
 
 /** `pocketkube talos patch|rbac`: the Talos side of the seed guide, generated and checked. */
 export async function cmdTalos(home: Home, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub === 'patch') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
+    const { values } = parse(rest, {
         provider: { type: 'string' },
         'machine-config': { type: 'string' },
         'talos-version': { type: 'string' },
@@ -23,7 +20,6 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
         'groups-prefix': { type: 'string' },
         nodes: { type: 'string' },
         out: { type: 'string' },
-      },
     });
     if (values['machine-config'] && values['talos-version']) throw new UsageError('give --machine-config or --talos-version, not both.');
     const claim = values['username-claim'];
@@ -57,16 +53,13 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
     return;
   }
   if (sub === 'rbac') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
+    const { values } = parse(rest, {
         group: { type: 'string' },
         'cluster-role': { type: 'string' },
         name: { type: 'string' },
         'groups-prefix': { type: 'string' },
         apply: { type: 'boolean' },
         context: { type: 'string' },
-      },
     });
     if (!values.group) throw new UsageError('talos rbac needs --group G (the Pocket ID group name, e.g. kubernetes).');
     const binding = rbacBinding({ group: values.group, clusterRole: values['cluster-role'], name: values.name, groupsPrefix: values['groups-prefix'] });
@@ -84,7 +77,7 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
 }
 
 export async function cmdWhoami(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { context: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values } = parse(args, { context: { type: 'string' }, json: { type: 'boolean' } });
   const who = await whoami({ context: values.context });
   if (values.json) return out(JSON.stringify(who, null, 2));
   out(`Username: ${who.username}`);
@@ -93,16 +86,13 @@ export async function cmdWhoami(args: string[]): Promise<void> {
 }
 
 export async function cmdDoctor(home: Home, client: AgentClient, args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      provider: { type: 'string' },
-      context: { type: 'string' },
-      group: { type: 'string' },
-      'username-claim': { type: 'string' },
-      'groups-prefix': { type: 'string' },
-      json: { type: 'boolean' },
-    },
+  const { values } = parse(args, {
+    provider: { type: 'string' },
+    context: { type: 'string' },
+    group: { type: 'string' },
+    'username-claim': { type: 'string' },
+    'groups-prefix': { type: 'string' },
+    json: { type: 'boolean' },
   });
   const checks = await doctorForProvider(home, () => client.status(5_000), {
     provider: values.provider,
@@ -111,6 +101,6 @@ export async function cmdDoctor(home: Home, client: AgentClient, args: string[])
     usernameClaim: values['username-claim'] === 'email' ? 'email' : 'sub',
     groupsPrefix: values['groups-prefix'],
   });
-  out(values.json ? JSON.stringify({ checks }, null, 2) : formatChecks(checks));
+  out(values.json ? JSON.stringify({ checks }, null, 2) : paintLines(formatChecks(checks), colourOn()));
   return checks.some((c) => c.ok === false) ? 1 : 0;
 }

@@ -9,7 +9,9 @@ export { isOurs } from './ours.js';
 export {
   addContext,
   listContexts,
+  isNamespaceName,
   removeContext,
+  setCurrentNamespace,
   useContext,
   type AddContextOptions,
   type AddContextResult,

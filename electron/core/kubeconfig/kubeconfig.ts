@@ -470,6 +470,38 @@ async function useContextFast(name: string, paths: string[], io: WriteOptions): 
   }
 }
 
+// ---- the current context's namespace -----------------------------------------------------------------
+
+/** A Kubernetes namespace name (an RFC 1123 label), as the API server accepts it. */
+export function isNamespaceName(ns: string): boolean {
+  return ns.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns);
+}
+
+/**
+ * Set the namespace of kubectl's current context, in the file that defines that context (where
+ * `kubectl config set-context --current --namespace` writes it), through the same locks, backup and rename.
+ */
+export async function setCurrentNamespace(
+  namespace: string,
+  files?: string[],
+  io: WriteOptions = {},
+): Promise<{ context: string; file: string; previous?: string }> {
+  if (!isNamespaceName(namespace)) throw new TypeError(`${JSON.stringify(namespace)} is not a namespace name (lowercase letters, digits and "-", at most 63)`);
+  const paths = resolveFiles(files);
+  const { result } = await transact(paths, (view, edit) => {
+    const m = merge(view);
+    if (!m.current) {
+      throw new KubeconfigError(`${displayPath(m.target.path)}: no current-context is set, so there is no namespace to set; pick a context first; nothing was written`, m.target.path);
+    }
+    const ctx = m.contexts.get(m.current);
+    if (!ctx) throw noSuchContext(m.current, m.currentFile?.path ?? m.target.path, m.contexts.keys());
+    const previous = str(ctx.body['namespace']);
+    if (previous !== namespace) edit(fileOf(view, ctx.file)).setIn(ctx, ['context', 'namespace'], namespace);
+    return { context: m.current, file: ctx.file, ...(previous ? { previous } : {}) };
+  }, undefined, io);
+  return result;
+}
+
 // ---- removing ----------------------------------------------------------------------------------------
 
 /**
