@@ -11,6 +11,7 @@ import { Agent } from '../../electron/agent/agent.js';
 import { secretKeys } from '../../electron/core/session/providers.js';
 import type { Session } from '../../electron/core/session/session.js';
 import { ManualClock } from '../support/clock.js';
+import { wakeAfter } from '../support/wake.js';
 import { launchChromium, Stack } from '../support/stack.js';
 import type { PocketIdFault } from '../stand-ins/pocket-id.js';
 
@@ -100,7 +101,8 @@ describe('a token endpoint that fails without saying the grant is gone', () => {
     const session = t.agent.session(t.stack.provider)!;
     const expires = Date.parse(session.snapshot().idToken!.expiresAt);
     await t.stack.pocketId.setFault({ endpoint: 'token', hang: true });
-    t.clock.jump(expires - 30_000 - t.clock.now()); // 30 s left: below the 60 s floor, so kubectl's call refreshes
+    // 30 s left: below the 60 s floor, so kubectl's call refreshes (the helper's cache moves with the clock).
+    await wakeAfter(t.clock, expires - 30_000 - t.clock.now(), t.stack.home);
     const res = await t.stack.kubectl(['get', '--raw', '/version'], { timeoutMs: 60_000 });
     const faults = await t.stack.pocketId.faultStats();
     assert.equal(res.code, 0, res.stderr);
