@@ -4,7 +4,8 @@
  * PATH holding nothing, so any fork would fail), and the Node CLI prints the same bytes in every state.
  */
 import assert from 'node:assert/strict';
-import { mkdir, utimes } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,7 @@ import { promptFile } from '../../electron/core/session/prompt-status.js';
 import { HELPER, launchChromium, REPO, run, Stack, type RunResult } from '../support/stack.js';
 
 const FORMATS = ['plain', 'bash', 'zsh', 'json'] as const;
+const STRACE = '/usr/bin/strace';
 const CLI_MAIN = path.join(REPO, 'dist', 'electron', 'cli', 'main.js');
 
 describe('pocketkube prompt', () => {
@@ -83,6 +85,16 @@ describe('pocketkube prompt', () => {
       assert.equal(res.code, 0, `${shell.join(' ')}: ${res.stderr}`);
       assert.equal(res.stdout, want, shell.join(' '));
     }
+  });
+
+  test('strace sees no fork and no exec beyond the script itself', { skip: !existsSync(STRACE) && 'strace is not installed here' }, async () => {
+    const trace = path.join(stack.dir, 'prompt.trace');
+    const res = await run(STRACE, ['-f', '-qq', '-e', 'trace=process', '-o', trace, HELPER, 'prompt', '--format', 'bash'], { ...stack.env, PATH: empty() });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /pocket-id@talos-e2e \(alice, \d+m\)/);
+    const calls = (await readFile(trace, 'utf8')).split('\n').filter(Boolean);
+    assert.deepEqual(calls.filter((l) => /\b(clone3?|v?fork)\(/.test(l)), [], 'no fork');
+    assert.equal(calls.filter((l) => /\bexecve\(/.test(l)).length, 1, calls.join('\n'));
   });
 
   test('bash\'s PS1 and zsh\'s PROMPT expand the segment, colour codes marked as zero-width', async () => {
