@@ -152,5 +152,8 @@ describe('pocketkube prompt', () => {
     const res = await run(HELPER, ['prompt', '--format', 'fish'], stack.env);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /--format must be one of plain, bash, zsh, json, not "fish"/);
+    const extra = await run(HELPER, ['prompt', 'prod'], stack.env);
+    assert.equal(extra.code, 2);
+    assert.match(extra.stderr, /prompt takes no arguments/);
   });
 });

@@ -13,7 +13,8 @@ export function promptColour(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 export async function cmdPrompt(client: AgentClient, args: string[]): Promise<void> {
-  const { values } = parse(args, { format: { type: 'string' }, 'ours-only': { type: 'boolean' } });
+  const { values, positionals } = parse(args, { format: { type: 'string' }, 'ours-only': { type: 'boolean' } });
+  if (positionals.length) throw new UsageError(`prompt takes no arguments, only --format and --ours-only (got "${positionals[0]}"). See \`pocketkube help prompt\`.`);
   const format = (values.format ?? 'plain') as PromptFormat;
   if (!PROMPT_FORMATS.includes(format)) {
     throw new UsageError(`prompt: --format must be one of ${PROMPT_FORMATS.join(', ')}, not "${values.format}". See \`pocketkube help prompt\`.`);
