@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { SessionSnapshot } from '../../shared/api.js';
+import { listContexts } from '../kubeconfig/index.js';
 import { currentContextOf, msUntilPromptChanges, promptFile, promptFileText, promptLine, promptOutput, promptStatus, PromptStatusFile } from './prompt-status.js';
 
 const NOW = Date.parse('2026-11-28T18:00:00Z');
-const ours = { name: 'pocket-id@prod', ours: true, user: 'pocket-id' };
+const ours = { name: 'pocket-id@prod', ours: true, provider: 'pocket-id' };
 
 function session(minutesLeft: number, over: Partial<SessionSnapshot> = {}): SessionSnapshot {
   const expiresAt = new Date(NOW + minutesLeft * 60_000).toISOString();
@@ -86,6 +87,28 @@ test('the next change is when the whole minutes left tick down', () => {
 test('a current-context that names no entry is not ours', () => {
   assert.deepEqual(currentContextOf({ currentContext: 'gone', contexts: [] }), { name: 'gone', ours: false });
   assert.equal(currentContextOf({ contexts: [] }), undefined);
+});
+
+test('an imported kubelogin user keeps its own name: the provider is the one its --provider names', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pk-prompt-kc-'));
+  try {
+    const file = path.join(dir, 'config');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config', 'current-context: prod',
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]',
+      'users:',
+      '- {name: oidc, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /opt/pk/pocketkube, args: [credential, --provider, pocket-id]}}}',
+      '- {name: other, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /opt/pk/pocketkube, args: ["credential", "--provider=work"]}}}',
+      'contexts: [{name: prod, context: {cluster: c, user: oidc}}, {name: w, context: {cluster: c, user: other}}]',
+      '',
+    ].join('\n'));
+    const read = await listContexts([file]);
+    assert.deepEqual(currentContextOf(read), { name: 'prod', ours: true, provider: 'pocket-id' });
+    assert.equal(read.contexts.find((c) => c.name === 'w')?.provider, 'work');
+    assert.equal(promptLine(promptStatus(currentContextOf(read), [session(42)], NOW), 'plain'), 'prod (alice, 42m)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the file is 0600, holds every format and the down lines, and is dated a minute after the next tick', { skip: process.platform === 'win32' }, () => {

@@ -24,18 +24,20 @@ export interface PromptStatus {
   minutesLeft?: number;
 }
 
-/** The current context as the kubeconfig says: its name, and its user if that user runs our helper. */
+/** The current context as the kubeconfig says: its name, whether its user runs our helper, and for which provider. */
 export interface CurrentContext {
   name: string;
   ours: boolean;
-  user?: string;
+  provider?: string;
 }
 
 /** The current context of a kubeconfig read (`listContexts`); a current-context naming no entry is not ours. */
-export function currentContextOf(read: { currentContext?: string; contexts: { name: string; current: boolean; ours: boolean; user: string }[] }): CurrentContext | undefined {
+export function currentContextOf(read: { currentContext?: string; contexts: { name: string; current: boolean; ours: boolean; user: string; provider?: string }[] }): CurrentContext | undefined {
   if (!read.currentContext) return undefined;
   const c = read.contexts.find((x) => x.current);
-  return { name: read.currentContext, ours: c?.ours ?? false, ...(c?.user ? { user: c.user } : {}) };
+  // `cluster add` names the user after the provider; an imported kubelogin user keeps its name and says --provider.
+  const provider = c?.provider ?? c?.user;
+  return { name: read.currentContext, ours: c?.ours ?? false, ...(provider ? { provider } : {}) };
 }
 
 /** Where the agent keeps the lines; the sh entry point reads it (resources/bin/pocketkube). */
@@ -50,7 +52,7 @@ export function promptFile(home: Pick<Home, 'dir'>): string {
 export function promptStatus(current: CurrentContext | undefined, sessions: SessionSnapshot[], now: number): PromptStatus {
   if (!current) return { state: 'no-context' };
   if (!current.ours) return { state: 'not-ours', context: current.name };
-  const provider = current.user;
+  const provider = current.provider;
   const s = sessions.find((x) => x.provider === provider);
   const base = { context: current.name, ...(provider ? { provider } : {}) };
   if (!s || s.state !== 'signed-in' || !s.idToken) return { state: 'signed-out', ...base };
@@ -65,7 +67,7 @@ export function promptStatus(current: CurrentContext | undefined, sessions: Sess
 /** How long until the line for `sessions` changes by itself (the minutes left tick), or undefined if never. */
 export function msUntilPromptChanges(current: CurrentContext | undefined, sessions: SessionSnapshot[], now: number): number | undefined {
   if (!current?.ours) return undefined;
-  const s = sessions.find((x) => x.provider === current.user);
+  const s = sessions.find((x) => x.provider === current.provider);
   if (!s?.idToken || s.state !== 'signed-in') return undefined;
   const left = Date.parse(s.idToken.expiresAt) - now;
   if (left <= 0) return undefined;
