@@ -7,6 +7,7 @@ import { deleteProviderSecrets, ProviderRegistry, saveProvider, secretKeys, type
 import { FileSecretStore, type SecretStore } from '../core/session/secret-store.js';
 import { Session, type Logger, type SessionSnapshot } from '../core/session/session.js';
 import { CredentialCache, type CacheableCredential } from '../core/credential/credential-cache.js';
+import { currentContextOf, PromptStatusFile, type CurrentContext } from '../core/session/prompt-status.js';
 import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
 import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
 import { probeSocket, startSocketServer, type SocketServer } from './server.js';
@@ -59,6 +60,9 @@ export class Agent implements AgentApi {
   private reloadQueue: Promise<void> = Promise.resolve();
   /** kubectl's fast path: each session's current credential in a private file the helper reads. */
   private readonly credentialCache: CredentialCache;
+  /** `pocketkube prompt`'s lines for the current context, in a private file the sh entry point prints. */
+  private readonly promptStatus: PromptStatusFile;
+  private currentContext?: CurrentContext;
 
   constructor(readonly options: AgentOptions) {
     this.registry = new ProviderRegistry(options.home.settingsFile);
@@ -71,6 +75,12 @@ export class Agent implements AgentApi {
       sink(level, message);
     };
     this.credentialCache = new CredentialCache(options.home, { clock: this.clock, log: this.log, entries: () => this.cacheableCredentials() });
+    this.promptStatus = new PromptStatusFile(options.home, {
+      clock: this.clock,
+      log: this.log,
+      current: () => this.currentContext,
+      sessions: () => [...this.sessions.values()].map((s) => s.snapshot()),
+    });
   }
 
   get home(): Home {
@@ -85,6 +95,7 @@ export class Agent implements AgentApi {
       await this.reloadProviders();
       this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);
       await this.watchKubeconfig();
+      this.promptStatus.update();
     } catch (err) {
       this.credentialCache.stop();
       await this.releaseInstanceLock();
@@ -103,6 +114,7 @@ export class Agent implements AgentApi {
     await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
     // No one keeps the cached credentials current from here on: kubectl must ask (and hear there is no agent).
     this.credentialCache.stop();
+    this.promptStatus.stop();
     // Only now may another agent start: the pid file and socket go last, after every refresh has landed.
     await this.releaseInstanceLock();
     await server?.removeSocket();
@@ -155,6 +167,7 @@ export class Agent implements AgentApi {
       changedAt: changed ? new Date(this.clock.now()).toISOString() : this.kubeconfig.changedAt,
       errors: res.errors.map((e) => e.message),
     };
+    this.currentContext = currentContextOf(res);
     if (changed) this.notify();
   }
 
@@ -278,6 +291,7 @@ export class Agent implements AgentApi {
 
   private notify(): void {
     this.credentialCache.update();
+    this.promptStatus.update();
     if (!this.listeners.size) return;
     const status = this.status();
     for (const l of this.listeners) l(status);

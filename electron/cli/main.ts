@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   whoami: async (_home, _client, args) => (await import('./commands/talos.js')).cmdWhoami(args),
   doctor: async (home, client, args) => (await import('./commands/talos.js')).cmdDoctor(home, client, args),
   ns: async (home, _client, args) => (await import('./commands/clusters.js')).cmdNamespace(home, args),
+  prompt: async (_home, client, args) => (await import('./commands/prompt.js')).cmdPrompt(client, args),
   completion: async (_home, _client, args) => (await import('./commands/completion.js')).cmdCompletion(args),
   __complete: async (home, _client, args) => (await import('./commands/completion.js')).cmdComplete(home, args),
   version: async () => out((await import('../core/platform/version.js')).pocketkubeVersion()),

@@ -92,6 +92,8 @@ export interface ContextInfo {
   file: string;
   current: boolean;
   ours: boolean;
+  /** For our contexts, the provider the helper is run with (`--provider NAME`); imported users keep their own name. */
+  provider?: string;
   server?: string;
 }
 

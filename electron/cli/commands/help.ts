@@ -116,6 +116,12 @@ export const COMMANDS: Record<string, CommandHelp> = {
     arg: 'word',
     argWords: ['-'],
   },
+  prompt: {
+    synopsis: ['prompt [--format plain|bash|zsh|json] [--ours-only]'],
+    summary: 'one line for your shell prompt: the current context, who is signed in, minutes left',
+    example: ["PS1='$(pocketkube prompt --format bash) \\$ '    # bash: pocket-id@prod (alice, 42m) $"],
+    flags: { '--format': 'word', '--ours-only': 'none' },
+  },
   'import-kubelogin': {
     synopsis: ['import-kubelogin [--dry-run]'],
     summary: "turn kubelogin users (kubectl oidc-login get-token) into PocketKube's",

@@ -1,6 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { replaceFileSync } from '../platform/atomic-file.js';
 import type { Clock } from '../platform/clock.js';
 import type { Home } from '../platform/home.js';
 import { execCredential } from './exec-credential.js';
@@ -116,15 +116,10 @@ export class CredentialCache {
   private write(name: string, e: CacheableCredential, now: number): void {
     // The deadline is wall-clock time, which is what the helper's "now" file gets.
     const deadline = (Date.now() + (e.handOutUntil - now) - DEADLINE_MARGIN_MS) / 1000;
-    const file = path.join(this.dir, name);
-    const tmp = path.join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      writeFileSync(tmp, `${JSON.stringify(execCredential(e.token, e.expirationTimestamp).status)}\n`, { mode: 0o600, flag: 'wx' });
-      utimesSync(tmp, deadline, deadline);
-      renameSync(tmp, file);
+      replaceFileSync(path.join(this.dir, name), `${JSON.stringify(execCredential(e.token, e.expirationTimestamp).status)}\n`, deadline);
       this.written.set(name, e);
     } catch (err) {
-      rmSync(tmp, { force: true });
       this.remove(name);
       this.opts.log('warn', `${name}: could not write kubectl's cached credential (${(err as Error).message}); the helper asks the agent instead.`);
     }

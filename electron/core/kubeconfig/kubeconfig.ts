@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeconfigError, displayPath, where } from './errors.js';
 import { resolveFiles } from './files.js';
-import { EXEC_API_VERSION, EXTENSION_NAME, clusterCreatedByUs, isOurs } from './ours.js';
+import { EXEC_API_VERSION, EXTENSION_NAME, clusterCreatedByUs, isOurs, providerOf } from './ours.js';
 import { fastParse, spliceCurrentContext, type ScalarSpan } from './fast-parse.js';
 import { configProblem, KINDS, lineOf, readRaw, type Entry, type Json, type KubeFile, type Kind, type RawFile } from './parse.js';
 import { isBase64 } from './schema.js';
@@ -123,6 +123,8 @@ export async function listContexts(
       current: m.current !== '' && e.name === m.current,
       ours: isOurs(m.users.get(user)?.value),
     };
+    const provider = providerOf(m.users.get(user)?.value);
+    if (provider) info.provider = provider;
     const ns = str(e.body['namespace']);
     if (ns) info.namespace = ns;
     const server = str(m.clusters.get(cluster)?.body['server']);

@@ -38,6 +38,21 @@ export function isOurs(user: unknown): boolean {
   return false;
 }
 
+/** The provider our helper is run with for this user (`credential --provider NAME`), if it says. */
+export function providerOf(user: unknown): string | undefined {
+  if (!isOurs(user) || !isRecord(user)) return undefined;
+  const body = isRecord(user['user']) ? user['user'] : user;
+  const exec = body['exec'];
+  const args = isRecord(exec) ? exec['args'] : undefined;
+  if (!Array.isArray(args)) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--provider' && typeof args[i + 1] === 'string') return args[i + 1] as string;
+    if (typeof a === 'string' && a.startsWith('--provider=')) return a.slice('--provider='.length);
+  }
+  return undefined;
+}
+
 /** True for a cluster body that carries PocketKube's `created` mark. */
 export function clusterCreatedByUs(cluster: unknown): boolean {
   if (!isRecord(cluster)) return false;
