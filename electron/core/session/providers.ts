@@ -148,9 +148,18 @@ export const secretKeys = {
   idToken: (provider: string) => `provider/${provider}/id-token`,
   /** Not a secret, kept beside the ID token it was measured with: this clock minus Pocket ID's, in ms. */
   clockSkew: (provider: string) => `provider/${provider}/clock-skew`,
+  /** Not a secret: the issuer and client id the stored tokens were issued to, so they never go anywhere else. */
+  tokenOwner: (provider: string) => `provider/${provider}/token-owner`,
+  /** The stored session: what signing out (or re-pointing the provider) deletes. */
+  session: (provider: string) => [secretKeys.refreshToken(provider), secretKeys.idToken(provider), secretKeys.clockSkew(provider), secretKeys.tokenOwner(provider)],
   /** Every secret kept for a provider: what removing it deletes. */
-  all: (provider: string) => [secretKeys.clientSecret(provider), secretKeys.refreshToken(provider), secretKeys.idToken(provider), secretKeys.clockSkew(provider)],
+  all: (provider: string) => [secretKeys.clientSecret(provider), ...secretKeys.session(provider)],
 };
+
+/** Who a provider's tokens belong to, as stored beside them. */
+export function tokenOwner(provider: Pick<ProviderConfig, 'issuer' | 'clientId'>): string {
+  return JSON.stringify({ issuer: provider.issuer, clientId: provider.clientId });
+}
 
 /** Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none runs). */
 export async function saveProvider(registry: ProviderRegistry, store: SecretStore, provider: ProviderConfig, clientSecret?: string): Promise<void> {
