@@ -402,7 +402,9 @@ export async function importKubelogin(opts: ImportKubeloginOptions, io: WriteOpt
   if (opts.dryRun) {
     last = await planEdits(paths, plan, io);
   } else {
-    ({ written } = await transact(paths, plan, (p) => (last = p), io));
+    // The backup must not keep the client secrets this import moves into PocketKube's store.
+    const backupContent = (raw: Buffer) => maskSecrets(raw.toString('utf8'), outcome?.secrets ?? []);
+    ({ written } = await transact(paths, plan, (p) => (last = p), { ...io, backupContent }));
   }
   const { found, providersToAdd, secrets } = outcome!;
   const changes = last?.changes ?? [];

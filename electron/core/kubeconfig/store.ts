@@ -61,6 +61,8 @@ export interface WriteOptions {
   observer?: WriteObserver;
   /** How long to wait for someone else's lock (default 2,000 ms) and how often to look again (10 ms). */
   lock?: Partial<LockWait>;
+  /** What the backup keeps of a file's old content (default: all of it), e.g. with secrets the write moves elsewhere masked. */
+  backupContent?: (raw: Buffer) => string | Buffer;
 }
 
 /** The lock options of a write: its waiting policy, reporting busy locks to its observer. */
@@ -172,7 +174,7 @@ async function writeTemp(dir: string, base: string, data: string | Buffer, mode:
   return tmp;
 }
 
-async function prepare(file: Snapshot, next: string): Promise<Prepared> {
+async function prepare(file: Snapshot, next: string, backupContent?: WriteOptions['backupContent']): Promise<Prepared> {
   const target = await resolveTarget(file.path);
   const dir = path.dirname(target);
   const base = path.basename(target);
@@ -187,7 +189,7 @@ async function prepare(file: Snapshot, next: string): Promise<Prepared> {
     if (file.exists) {
       // The backup goes into place now, before the lock: it is a copy of what we read, so it is a true
       // backup whether or not this attempt commits, and the lock is spared a rename that frees an inode.
-      const bakTmp = await writeTemp(dir, base, file.raw, 0o600);
+      const bakTmp = await writeTemp(dir, base, backupContent ? backupContent(file.raw) : file.raw, 0o600);
       prepared.bakTmp = bakTmp;
       await fsp.rename(bakTmp, target + '.pocketkube.bak');
       untrackTemp(bakTmp);
@@ -311,7 +313,7 @@ export async function commitChanges(
 ): Promise<boolean> {
   let prepared: Prepared[] = [];
   try {
-    for (const c of changes) prepared.push(await prepare(c.file, c.next));
+    for (const c of changes) prepared.push(await prepare(c.file, c.next, io.backupContent));
     const { value: committed, heldMs } = await withLocks(
       paths,
       () => {
