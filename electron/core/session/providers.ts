@@ -20,6 +20,26 @@ export function validateProviderName(name: string): string {
   return name;
 }
 
+/**
+ * A provider name for an issuer nobody named (kubelogin's flags, import-kubelogin): its host, made to pass
+ * validateProviderName like a typed name (no leading '-', which a shell command would read as an option;
+ * no runs of '-'; at most 56 characters, leaving room for "-2"... when taken).
+ */
+export function providerNameForIssuer(issuer: string, taken: ReadonlySet<string>): string {
+  let host = '';
+  try {
+    host = new URL(issuer).hostname;
+  } catch {
+    // normalizeIssuer accepted it before, so this does not happen; the default name stands in.
+  }
+  // An IP-literal host ([::1]) would leave only digits and dashes: the default name says more.
+  const cleaned = host.startsWith('[') ? '' : host.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56).replace(/[^A-Za-z0-9]+$/, '');
+  const base = cleaned || 'pocket-id';
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  return validateProviderName(name);
+}
+
 /** Issuers are compared exactly by the API server, so keep what the user typed but drop a bare trailing slash. */
 export function normalizeIssuer(raw: string): string {
   let url: URL;
