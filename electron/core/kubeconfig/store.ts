@@ -174,11 +174,28 @@ async function writeTemp(dir: string, base: string, data: string | Buffer, mode:
   return tmp;
 }
 
+/**
+ * Replacing a file by rename makes it ours: a kubeconfig another user owns (one we may write only through
+ * its folder) must not change hands. root keeps the owner instead (prepare chowns the temp file).
+ */
+async function refuseOtherOwner(file: string, target: string): Promise<void> {
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (me === undefined || me === 0) return;
+  const owner = (await fsp.stat(target).catch(() => undefined))?.uid;
+  if (owner !== undefined && owner !== me) {
+    throw new KubeconfigError(
+      `${displayPath(file)} belongs to another user (uid ${owner}), and rewriting it would make it yours; nothing was written. Run this as that user, or copy the file and point KUBECONFIG at the copy.`,
+      file,
+    );
+  }
+}
+
 async function prepare(file: Snapshot, next: string, backupContent?: WriteOptions['backupContent']): Promise<Prepared> {
   const target = await resolveTarget(file.path);
   const dir = path.dirname(target);
   const base = path.basename(target);
   if (!file.exists) await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  await refuseOtherOwner(file.path, target);
   const prepared: Prepared = { file, target, next, tmp: '' };
   try {
     prepared.tmp = await writeTemp(dir, base, next, file.exists ? (file.mode ?? 0o600) : 0o600);
