@@ -32,6 +32,8 @@ export interface AgentOptions {
   onShutdownRequest?: () => void;
   /** How long a client may take to send a request before it is cut off. */
   socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
+  /** Runs once this agent holds the lock, before any session starts (the tray moves secrets into the keychain here). */
+  onLockTaken?: () => Promise<void>;
   /** How long an agent holding the lock may take to answer on the socket before its lock counts as stale. */
   lockGraceMs?: number;
 }
@@ -86,6 +88,7 @@ export class Agent implements AgentApi {
     await ensureHome(this.home);
     await this.takeInstanceLock();
     try {
+      await this.options.onLockTaken?.();
       this.credentialCache.start();
       await this.reloadProviders();
       this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);

@@ -353,6 +353,23 @@ describe('secrets and the keychain', () => {
     assert.ok(!desktop.logs.some((l) => l.message.includes('rt-secret')));
   });
 
+  test('a take-over while the headless agent still runs leaves its secrets file alone: the lock comes first', async () => {
+    const h = newHome();
+    await mkdir(h.home.dir, { recursive: true, mode: 0o700 });
+    await new FileSecretStore(h.home.secretsFile).set('pocket-id/refresh-token', 'rt-in-use');
+    // A headless agent that does not stop when asked (busy, or an older version): it keeps the lock.
+    const stubborn = new Agent({ home: h.home, kubeconfigFiles: [h.kubeconfig] });
+    await stubborn.start();
+    cleanups.push(() => stubborn.stop());
+    const { desktop, shell } = await launch({}, h);
+    assert.equal(shell.owner, 'external');
+    desktop.tray.choose('Take over from the agent');
+    await until('the take-over to give up', () => desktop.notifications.some((n) => /Could not take over/.test(n.options.title)), 30_000);
+    assert.equal(shell.owner, 'external');
+    assert.deepEqual(JSON.parse(await readFile(h.home.secretsFile, 'utf8')), { 'pocket-id/refresh-token': 'rt-in-use' }, 'the running agent keeps its secrets');
+    assert.equal(await new SafeStorageSecretStore(keychainBlobPath(h.home.secretsFile), desktop.keychain).get('pocket-id/refresh-token'), undefined, 'nothing moved into the keychain');
+  });
+
   test('after the app quits, a headless `pocketkube agent` says plainly that the app\'s keychain holds the sessions', async () => {
     const stack = await new Stack().start();
     cleanups.push(() => stack.close());
