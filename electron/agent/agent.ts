@@ -1,4 +1,4 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { systemClock, type Clock } from '../core/platform/clock.js';
 import type { ExpiryPolicy } from '../shared/expiry.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
@@ -10,7 +10,8 @@ import { CredentialCache, type CacheableCredential } from '../core/credential/cr
 import { currentContextOf, PromptStatusFile, type CurrentContext } from '../core/session/prompt-status.js';
 import { kubeconfigFiles, listContexts } from '../core/kubeconfig/index.js';
 import { watchKubeconfigs } from '../core/kubeconfig/watch.js';
-import { probeSocket, startSocketServer, type SocketServer } from './server.js';
+import { checkSocketPath, probeSocket, startSocketServer, type SocketServer } from './server.js';
+import { takeInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createRoutes, type AgentApi } from './routes.js';
 import type { AgentStatus } from '../shared/api.js';
 import { pocketkubeVersion } from '../core/platform/version.js';
@@ -32,6 +33,10 @@ export interface AgentOptions {
   onShutdownRequest?: () => void;
   /** How long a client may take to send a request before it is cut off. */
   socketLimits?: { requestTimeoutMs?: number; headersTimeoutMs?: number };
+  /** Runs once this agent holds the lock, before any session starts (the tray moves secrets into the keychain here). */
+  onLockTaken?: () => Promise<void>;
+  /** How long an agent holding the lock may take to answer on the socket before its lock counts as stale. */
+  lockGraceMs?: number;
 }
 
 export class AgentAlreadyRunningError extends PocketKubeError {
@@ -88,17 +93,20 @@ export class Agent implements AgentApi {
   }
 
   async start(): Promise<void> {
+    // Before anything is created: Node would truncate a long path and listen outside the private home.
+    checkSocketPath(this.home.socketPath);
     await ensureHome(this.home);
     await this.takeInstanceLock();
     try {
+      await this.options.onLockTaken?.();
       this.credentialCache.start();
       await this.reloadProviders();
       this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);
       await this.watchKubeconfig();
       this.promptStatus.update();
     } catch (err) {
-      this.credentialCache.stop();
-      await this.releaseInstanceLock();
+      // Nothing half-started: sessions, the socket and the lock go as on stop.
+      await this.stop().catch((e: Error) => this.log('error', `stopping after a failed start: ${e.message}`));
       throw err;
     }
     this.log('info', `agent listening on ${this.home.socketPath}; secrets in ${this.store.describe()}`);
@@ -106,12 +114,14 @@ export class Agent implements AgentApi {
 
   async stop(): Promise<void> {
     this.stopWatching?.();
+    this.stopWatching = undefined;
     const server = this.server;
     this.server = undefined;
     await server?.close();
     // A reload under way may still create sessions: let it finish, then stop them all.
     await this.reloadQueue;
     await Promise.all([...this.sessions.values()].map((s) => s.quiesce()));
+    this.sessions.clear();
     // No one keeps the cached credentials current from here on: kubectl must ask (and hear there is no agent).
     this.credentialCache.stop();
     this.promptStatus.stop();
@@ -120,33 +130,27 @@ export class Agent implements AgentApi {
     await server?.removeSocket();
   }
 
-  /** One agent per home: a live one makes us refuse; a crashed one's pid file and socket are replaced. */
+  private instanceLock?: InstanceLock;
+
+  /** One agent per home: a live one (its socket answers) makes us refuse; a crashed one's lock and socket are replaced. */
   private async takeInstanceLock(): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(this.home.pidFile, 'wx', 0o600);
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.close();
-        if (process.platform !== 'win32') await unlink(this.home.socketPath).catch(() => {});
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const pid = Number((await readFile(this.home.pidFile, 'utf8').catch(() => '')).trim());
-      const alive = pid > 0 && pid !== process.pid && isAlive(pid);
-      if (alive || (await probeSocket(this.home.socketPath))) {
-        throw new AgentAlreadyRunningError(
-          `Another PocketKube agent is already running for ${this.home.dir}${alive ? ` (pid ${pid})` : ''}; use it, or stop it first.`,
-        );
-      }
-      await unlink(this.home.pidFile).catch(() => {});
-    }
-    throw new AgentAlreadyRunningError(`Could not take ${this.home.pidFile}; another agent keeps starting.`);
+    this.instanceLock = await takeInstanceLock(this.home.pidFile, {
+      answers: () => probeSocket(this.home.socketPath),
+      startingGraceMs: this.options.lockGraceMs ?? 3_000,
+      busy: (holder) =>
+        new AgentAlreadyRunningError(
+          `Another PocketKube agent is already running for ${this.home.dir}${holder.pid > 0 ? ` (pid ${holder.pid})` : ''}; use it, or stop it first.`,
+        ),
+      contended: () => new AgentAlreadyRunningError(`Could not take ${this.home.pidFile}: other agents keep starting for ${this.home.dir}; try again.`),
+    });
+    // We hold the lock and nothing answers on the socket: a file left there is a crashed agent's.
+    if (process.platform !== 'win32') await unlink(this.home.socketPath).catch(() => {});
   }
 
   private async releaseInstanceLock(): Promise<void> {
-    const pid = Number((await readFile(this.home.pidFile, 'utf8').catch(() => '')).trim());
-    if (pid === process.pid) await unlink(this.home.pidFile).catch(() => {});
+    const lock = this.instanceLock;
+    this.instanceLock = undefined;
+    await lock?.release();
   }
 
   /** Changes made by kubectl, kubectx, talosctl or an editor reach the status within a second. */
@@ -295,15 +299,6 @@ export class Agent implements AgentApi {
     if (!this.listeners.size) return;
     const status = this.status();
     for (const l of this.listeners) l(status);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

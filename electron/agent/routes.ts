@@ -1,5 +1,5 @@
 import { apiVersionFromExecInfo, execCredential, EXEC_API_VERSIONS, type ExecApiVersion } from '../core/credential/exec-credential.js';
-import { DEFAULT_SCOPES, normalizeIssuer, providerFromInput, type ProviderConfig } from '../core/session/providers.js';
+import { DEFAULT_SCOPES, normalizeIssuer, providerFromInput, providerNameForIssuer, type ProviderConfig } from '../core/session/providers.js';
 import { PocketKubeError } from '../core/platform/errors.js';
 import type { Session } from '../core/session/session.js';
 import type { ApiRequest, ApiResponse } from './server.js';
@@ -65,10 +65,7 @@ async function providerForKubeloginFlags(agent: AgentApi, body: Record<string, u
   for (const s of agent.liveSessions()) {
     if (s.provider.issuer === issuer && s.provider.clientId === clientId) return s;
   }
-  const host = new URL(issuer).hostname.replace(/[^A-Za-z0-9._-]/g, '-') || 'pocket-id';
-  const taken = new Set(providerNames(agent));
-  let name = host;
-  for (let i = 2; taken.has(name); i++) name = `${host}-${i}`;
+  const name = providerNameForIssuer(issuer, new Set(providerNames(agent)));
   const extra = list(body, 'scope');
   const provider = providerFromInput({ name, issuer, clientId, scopes: [...new Set([...DEFAULT_SCOPES, ...extra])] });
   await agent.saveProvider(provider, field(body, 'client_secret'));

@@ -129,6 +129,7 @@ export async function startSocketServer(
   log: (message: string) => void = () => {},
   limits: { requestTimeoutMs?: number; headersTimeoutMs?: number } = {},
 ): Promise<SocketServer> {
+  checkSocketPath(socketPath);
   const headersTimeout = limits.headersTimeoutMs ?? 5_000;
   const requestTimeout = Math.max(limits.requestTimeoutMs ?? 10_000, headersTimeout);
   const server = http.createServer({ requestTimeout, headersTimeout, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, (req, res) => {
@@ -189,6 +190,24 @@ export async function startSocketServer(
       if (process.platform !== 'win32') await unlink(socketPath).catch(() => {});
     },
   };
+}
+
+/** sun_path's size less its closing NUL: Linux 108 bytes, macOS and the BSDs 104. Node would cut a longer path short. */
+export function maxSocketPathBytes(platform: NodeJS.Platform = process.platform): number | undefined {
+  if (platform === 'win32') return undefined; // a named pipe, not a file
+  return platform === 'linux' || platform === 'android' ? 107 : 103;
+}
+
+/** Refuses a socket path the OS would truncate (the socket would land elsewhere, outside the private folder). */
+export function checkSocketPath(socketPath: string, platform: NodeJS.Platform = process.platform): void {
+  const max = maxSocketPathBytes(platform);
+  const bytes = Buffer.byteLength(socketPath);
+  if (max !== undefined && bytes > max) {
+    throw new PocketKubeError(
+      'socket_path_too_long',
+      `The agent's socket path ${socketPath} is ${bytes} bytes, over the ${max}-byte limit for Unix sockets here; set POCKETKUBE_HOME to a shorter folder. Nothing was started.`,
+    );
+  }
 }
 
 /** Whether something answers on the socket: tells a live agent from a stale socket file. */

@@ -178,11 +178,13 @@ export class DesktopShell {
 
   /** The app's own agent, with the secrets the headless agent or the CLI left in the 0600 file moved in. */
   private async startAgent(): Promise<void> {
-    const store = await this.ownSecretStore();
+    const { store, moveIn } = await this.ownSecretStore();
     const agent = new Agent({
       home: this.options.home,
       mode: 'tray',
       store,
+      // Only the lock holder may move secrets: another agent may still be rotating the token in that file.
+      onLockTaken: moveIn,
       kubeconfigFiles: this.options.kubeconfigFiles,
       log: (level, message) => this.ports.log(level, message),
     });
@@ -202,27 +204,30 @@ export class DesktopShell {
 
   /**
    * The keychain store when there is a real keychain, with anything in the plain 0600 file moved in
-   * (overwriting: the file is newer, e.g. after a headless agent kept refreshing). Called only when no
-   * other agent runs, so nobody is still rotating the token in that file.
+   * (overwriting: the file is newer, e.g. after a headless agent kept refreshing). The move (`moveIn`) runs
+   * only once the agent holds the one-agent lock, so nobody is still rotating the token in that file.
    */
-  private async ownSecretStore(): Promise<SecretStore> {
+  private async ownSecretStore(): Promise<{ store: SecretStore; moveIn?: () => Promise<void> }> {
     const { secretsFile } = this.options.home;
     const file = new FileSecretStore(secretsFile);
     // Read (and check) the file now: a corrupt one is a start-up failure that names it, not a silent sign-out.
-    const entries = await readSecretsFile(secretsFile);
+    await readSecretsFile(secretsFile);
     if (!(await keychainUsable(this.ports.keychain, this.ports.app.platform))) {
       this.ports.log('warn', 'No OS keychain (Linux without a keyring gives only basic_text): secrets stay in the 0600 file.');
-      return file;
+      return { store: file };
     }
     const keychain = new SafeStorageSecretStore(keychainBlobPath(secretsFile), this.ports.keychain);
     // Open the keychain now too: a denied prompt or another user's blob is shown at start-up.
     await keychain.get('');
-    if (Object.keys(entries).length) {
-      await keychain.importAll(entries);
-      for (const key of Object.keys(entries)) await file.delete(key);
-      this.ports.log('info', `Moved ${Object.keys(entries).length} secret(s) from ${secretsFile} into the OS keychain.`);
-    }
-    return keychain;
+    const moveIn = async () => {
+      // Read again under the lock: the agent that held it until now may have rotated a token since.
+      const current = await readSecretsFile(secretsFile);
+      if (!Object.keys(current).length) return;
+      await keychain.importAll(current);
+      for (const key of Object.keys(current)) await file.delete(key);
+      this.ports.log('info', `Moved ${Object.keys(current).length} secret(s) from ${secretsFile} into the OS keychain.`);
+    };
+    return { store: keychain, moveIn };
   }
 
   private desktopAdapter(): DesktopAdapter {
@@ -433,6 +438,10 @@ export class DesktopShell {
     if (this.owner === 'app') return this.render();
     const res = await toResult(() => this.startAgent());
     if (!res.ok) this.notify('Could not take over the sessions', res.error.message);
+    else if (!this.agent) {
+      // It still holds the lock (busy, or it ignores the request): it keeps the sessions, and its secrets stay put.
+      this.notify('Could not take over the sessions', `The PocketKube agent for ${this.options.home.dir} did not stop when asked; it still keeps the sessions.`);
+    }
     this.render();
   }
 

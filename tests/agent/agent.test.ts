@@ -174,3 +174,14 @@ test('the typed client streams the status: once on subscribe, again on a change,
   assert.deepEqual(seen.at(-1), ['watched']);
   await client.removeProvider('watched');
 });
+
+test('a provider added from kubelogin flags with an IPv6 loopback issuer gets a name the CLI can take as an argument', async () => {
+  await assert.rejects(
+    client.request('POST', '/v1/credential', { issuer: 'http://[::1]:9', client_id: 'v6-client' }),
+    (e: PocketKubeError) => e.status === 401 && /`pocketkube login pocket-id`/.test(e.message),
+  );
+  const names = (await client.request<{ providers: { name: string }[] }>('GET', '/v1/providers')).providers.map((p) => p.name);
+  assert.ok(names.includes('pocket-id'), names.join(', '));
+  assert.ok(names.every((n) => /^[A-Za-z0-9]/.test(n)), names.join(', '));
+  await client.request('DELETE', '/v1/providers/pocket-id');
+});

@@ -5,7 +5,7 @@
  * nothing else on success, our one line and nothing else on failure, and never write-out syntax.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -103,6 +103,30 @@ describe('the helper through curl, with every curl version', () => {
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stderr, '');
       assert.equal(JSON.parse(res.stdout).kind, 'ExecCredential');
+    });
+  }
+
+  for (const { label, curl } of [CURLS[0]!, CURLS[3]!]) {
+    test(`${label}: get-token's client secret reaches the agent through curl's stdin, never its argv`, async () => {
+      const slug = `argv-${label.replace(/\W+/g, '-')}`;
+      const inner = path.join(stack.dir, `${slug}-inner`);
+      const bin = path.join(stack.dir, slug);
+      await installOldCurl(inner, curl);
+      await mkdir(bin, { recursive: true });
+      // Records curl's argv as ps shows it to every user, then runs that curl.
+      await writeFile(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" >>'${bin}/argv'\nexec '${inner}/curl' "$@"\n`, { mode: 0o755 });
+      const secret = `s3cret+/=&%${slug.length} é`;
+      const res = await run(HELPER, ['get-token', `--oidc-issuer-url=${stack.pocketId.issuer}`, '--oidc-client-id', `${slug}-client`, `--oidc-client-secret=${secret}`], {
+        ...stack.env,
+        PATH: `${bin}:${process.env.PATH}`,
+      });
+      assert.match(res.stderr, /^PocketKube: not signed in to /, 'the agent added the provider and answered');
+      const argv = await readFile(path.join(bin, 'argv'), 'utf8');
+      assert.match(argv, /client_secret@-/);
+      assert.ok(!argv.includes(secret) && !argv.includes(encodeURIComponent(secret)), `no secret in curl's argv:\n${argv}`);
+      const stored = JSON.parse(await readFile(stack.home.secretsFile, 'utf8')) as Record<string, string>;
+      const key = Object.keys(stored).find((k) => k.endsWith('/client-secret') && stored[k] === secret);
+      assert.ok(key, 'the agent stored exactly the secret sent (encoded by curl from stdin)');
     });
   }
 

@@ -180,14 +180,14 @@ describe('a failure anywhere in start-up is shown, logged, and leaves Quit in th
     await assertShownFailure(r, /Config schema violation/);
   });
 
-  test('a stale pid file whose pid was reused by another process', async () => {
+  test('a stale pid file whose pid was reused by another process does not stop the app from owning the agent', async () => {
     const h = newHome();
     await mkdir(h.home.dir, { recursive: true, mode: 0o700 });
     await writeFile(h.home.pidFile, `${process.ppid}\n`);
     const r = await launch({}, h);
-    assert.equal(r.shell.phase, 'failed');
-    assert.match(r.desktop.errors[0]!.message, new RegExp(`pid ${process.ppid}`));
-    assert.match(r.desktop.tray.toolTip, /could not start/);
+    assert.notEqual(r.shell.phase, 'failed');
+    assert.deepEqual(r.desktop.errors, []);
+    assert.equal((await readFile(h.home.pidFile, 'utf8')).split('\n')[0], String(process.pid), 'the app holds the lock');
     r.desktop.tray.choose('Quit PocketKube');
     await until('quit', () => r.desktop.quitCompleted);
   });
@@ -351,6 +351,23 @@ describe('secrets and the keychain', () => {
     const status = await new AgentClient(home.socketPath).status();
     assert.equal(status.agent.secrets.kind, 'os-keychain');
     assert.ok(!desktop.logs.some((l) => l.message.includes('rt-secret')));
+  });
+
+  test('a take-over while the headless agent still runs leaves its secrets file alone: the lock comes first', async () => {
+    const h = newHome();
+    await mkdir(h.home.dir, { recursive: true, mode: 0o700 });
+    await new FileSecretStore(h.home.secretsFile).set('pocket-id/refresh-token', 'rt-in-use');
+    // A headless agent that does not stop when asked (busy, or an older version): it keeps the lock.
+    const stubborn = new Agent({ home: h.home, kubeconfigFiles: [h.kubeconfig] });
+    await stubborn.start();
+    cleanups.push(() => stubborn.stop());
+    const { desktop, shell } = await launch({}, h);
+    assert.equal(shell.owner, 'external');
+    desktop.tray.choose('Take over from the agent');
+    await until('the take-over to give up', () => desktop.notifications.some((n) => /Could not take over/.test(n.options.title)), 30_000);
+    assert.equal(shell.owner, 'external');
+    assert.deepEqual(JSON.parse(await readFile(h.home.secretsFile, 'utf8')), { 'pocket-id/refresh-token': 'rt-in-use' }, 'the running agent keeps its secrets');
+    assert.equal(await new SafeStorageSecretStore(keychainBlobPath(h.home.secretsFile), desktop.keychain).get('pocket-id/refresh-token'), undefined, 'nothing moved into the keychain');
   });
 
   test('after the app quits, a headless `pocketkube agent` says plainly that the app\'s keychain holds the sessions', async () => {

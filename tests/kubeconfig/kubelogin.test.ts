@@ -113,6 +113,16 @@ describe('importKubelogin', () => {
     assert.deepEqual(leftovers(dir), []);
   });
 
+  test('the backup keeps the old kubeconfig byte for byte except the client secret it moved, which is masked', async () => {
+    const text = HEAD + seedUser(ISSUER, CLIENT, SECRET);
+    const { file } = setup(text);
+    await importKubelogin({ files: [file], exec, providers: [] });
+    const backup = read(file + '.pocketkube.bak');
+    assert.ok(!backup.includes(SECRET), 'no client secret in the backup');
+    assert.equal(backup, text.replace(`--oidc-client-secret=${SECRET}`, '--oidc-client-secret=***'));
+    assert.equal(fs.statSync(file + '.pocketkube.bak').mode & 0o777, 0o600);
+  });
+
   test('the guide’s block with its placeholders left in is refused, with the placeholder named', async () => {
     const text = HEAD + seedUser('<pocket ID url>', '<pocket ID url>', '<pocket ID url>');
     const { file } = setup(text);
@@ -241,7 +251,7 @@ describe('importKubelogin', () => {
     assert.deepEqual(r.changed, [second]);
     assert.deepEqual(r.backups, [second + '.pocketkube.bak']);
     assert.equal(read(first), firstText);
-    assert.equal(read(second + '.pocketkube.bak'), secondText);
+    assert.equal(read(second + '.pocketkube.bak'), secondText.replace(`--oidc-client-secret=${SECRET}`, '--oidc-client-secret=***'), 'the backup, less the client secret it moved');
     assert.equal(fs.statSync(second).mode & 0o777, 0o640, 'mode kept');
     const after = read(second);
     const start = after.indexOf('- name: pocket-id');

@@ -52,7 +52,7 @@ describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', 
     if (agent && agent.exitCode === null) {
       const exited = new Promise((resolve) => agent!.once('exit', resolve));
       // faketime runs the agent as its child and does not pass SIGTERM on: stop the agent by its own pid.
-      const pid = Number((await readFile(stack.home.pidFile, 'utf8').catch(() => '')).trim());
+      const pid = Number((await readFile(stack.home.pidFile, 'utf8').catch(() => '')).split('\n')[0]);
       if (pid > 0) process.kill(pid, 'SIGTERM');
       else agent.kill('SIGTERM');
       await exited;

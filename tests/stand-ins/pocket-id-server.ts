@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   const userBySub = (sub: string) => [...users.values()].find((u) => u.sub === sub);
   const clients = new Map<string, PocketIdClient>(config.clients.map((c) => [c.clientId, c]));
 
-  const stats: PocketIdStats = { codeGrants: 0, refreshGrants: 0, refreshFailures: 0, deviceGrants: 0 };
+  const stats: PocketIdStats = { codeGrants: 0, refreshGrants: 0, refreshFailures: 0, deviceGrants: 0, endSessions: [] };
   /** ID token jti → grant id, so end-session can revoke the refresh session tied to an id_token_hint. */
   const idTokenGrants = new Map<string, string>();
 
@@ -701,12 +701,27 @@ ${form}
   });
 
   // End session: accepts id_token_hint (expired is fine, aud may be an array) and revokes the
-  // refresh session (grant) that ID token was issued under.
+  // refresh session (grant) that ID token was issued under. Like Pocket ID, from the query of a GET or
+  // the form body of a POST (a POST then goes on as a GET without the hint).
   provider.use(async (ctx: Ctx, next: Next) => {
-    if (ctx.method !== 'GET' || ctx.path !== paths.endSession) return next();
-    const q = new URLSearchParams(ctx.querystring);
+    if (ctx.path !== paths.endSession) return next();
+    const target = ctx.url;
+    const method = ctx.method;
+    let q: URLSearchParams;
+    if (method === 'GET') q = new URLSearchParams(ctx.querystring);
+    else if (method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      q = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      ctx.method = 'GET';
+      delete ctx.request.headers['content-type'];
+      delete ctx.request.headers['content-length'];
+    } else return next();
     const hint = q.get('id_token_hint');
-    if (!hint) return next();
+    if (!hint) {
+      ctx.querystring = q.toString();
+      return next();
+    }
     let payload: Record<string, any>;
     try {
       const verified = await compactVerify(hint, publicKey, { algorithms: ['RS256'] });
@@ -729,14 +744,20 @@ ${form}
       return;
     }
     const grantId = typeof payload.jti === 'string' ? idTokenGrants.get(payload.jti) : undefined;
+    let revoked = 0;
     if (grantId) {
       revokeGrant(grantId);
+      revoked++;
     } else {
       // Unknown jti (e.g. issued before a restart): revoke that user's sessions with this client.
       for (const [id, entry] of storeFor('Grant')) {
-        if (entry.payload?.accountId === payload.sub && entry.payload?.clientId === clientId) revokeGrant(id);
+        if (entry.payload?.accountId === payload.sub && entry.payload?.clientId === clientId) {
+          revokeGrant(id);
+          revoked++;
+        }
       }
     }
+    stats.endSessions.push({ method, target, revoked });
     q.delete('id_token_hint');
     q.set('client_id', clientId);
     ctx.querystring = q.toString();

@@ -737,7 +737,7 @@ describe('admin API', () => {
     await client.refreshTokenGrant(config, tokens.refresh_token!);
     await assert.rejects(client.refreshTokenGrant(config, 'not-a-refresh-token'), (err) => errorCode(err) === 'invalid_grant');
     const afterStats = await pid.stats();
-    assert.deepEqual(Object.keys(afterStats).sort(), ['codeGrants', 'deviceGrants', 'refreshFailures', 'refreshGrants']);
+    assert.deepEqual(Object.keys(afterStats).sort(), ['codeGrants', 'deviceGrants', 'endSessions', 'refreshFailures', 'refreshGrants']);
     assert.equal(afterStats.codeGrants - before.codeGrants, 1);
     assert.equal(afterStats.refreshGrants - before.refreshGrants, 2);
     assert.equal(afterStats.refreshFailures - before.refreshFailures, 1);

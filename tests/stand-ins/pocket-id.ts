@@ -111,6 +111,8 @@ export interface PocketIdStats {
   /** refresh_token requests answered with an error. */
   refreshFailures: number;
   deviceGrants: number;
+  /** Every end-session request with a hint, as an access log keeps it: the method, the request target, grants revoked. */
+  endSessions: { method: string; target: string; revoked: number }[];
 }
 
 /**

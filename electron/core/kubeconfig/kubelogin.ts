@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer } from '../session/providers.js';
+import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer, providerNameForIssuer } from '../session/providers.js';
 import { unifiedDiff } from './diff.js';
 import { resolveFiles } from './files.js';
 import { checkExec, execBody, lineOfEntry, type ExecSpec } from './kubeconfig.js';
@@ -270,20 +270,6 @@ function notesFor(k: { form: KubeloginUser['form']; command: string; env: string
   return notes;
 }
 
-// ---- providers --------------------------------------------------------------------------------------
-
-function providerNameFor(issuer: string, taken: Set<string>): string {
-  let base = 'pocket-id';
-  try {
-    base = new URL(issuer).hostname.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'pocket-id';
-  } catch {
-    // normalizeIssuer accepted it, so this does not happen.
-  }
-  let name = base;
-  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
-  return name;
-}
-
 // ---- secrets in the diff ------------------------------------------------------------------------------
 
 function escapeRegExp(s: string): string {
@@ -374,7 +360,7 @@ export async function importKubelogin(opts: ImportKubeloginOptions, io: WriteOpt
       const key = `${issuer}\n${clientId}`;
       let p = toAdd.get(key);
       if (!p) {
-        p = { name: providerNameFor(issuer, taken), issuer, clientId, scopes: [...DEFAULT_SCOPES], callbackPort: c.user.callbackPort ?? DEFAULT_CALLBACK_PORT };
+        p = { name: providerNameForIssuer(issuer, taken), issuer, clientId, scopes: [...DEFAULT_SCOPES], callbackPort: c.user.callbackPort ?? DEFAULT_CALLBACK_PORT };
         taken.add(p.name);
         toAdd.set(key, p);
       } else if (c.user.callbackPort !== undefined && c.user.callbackPort !== p.callbackPort) {
@@ -402,7 +388,9 @@ export async function importKubelogin(opts: ImportKubeloginOptions, io: WriteOpt
   if (opts.dryRun) {
     last = await planEdits(paths, plan, io);
   } else {
-    ({ written } = await transact(paths, plan, (p) => (last = p), io));
+    // The backup must not keep the client secrets this import moves into PocketKube's store.
+    const backupContent = (raw: Buffer) => maskSecrets(raw.toString('utf8'), outcome?.secrets ?? []);
+    ({ written } = await transact(paths, plan, (p) => (last = p), { ...io, backupContent }));
   }
   const { found, providersToAdd, secrets } = outcome!;
   const changes = last?.changes ?? [];

@@ -61,6 +61,8 @@ export interface WriteOptions {
   observer?: WriteObserver;
   /** How long to wait for someone else's lock (default 2,000 ms) and how often to look again (10 ms). */
   lock?: Partial<LockWait>;
+  /** What the backup keeps of a file's old content (default: all of it), e.g. with secrets the write moves elsewhere masked. */
+  backupContent?: (raw: Buffer) => string | Buffer;
 }
 
 /** The lock options of a write: its waiting policy, reporting busy locks to its observer. */
@@ -172,11 +174,28 @@ async function writeTemp(dir: string, base: string, data: string | Buffer, mode:
   return tmp;
 }
 
-async function prepare(file: Snapshot, next: string): Promise<Prepared> {
+/**
+ * Replacing a file by rename makes it ours: a kubeconfig another user owns (one we may write only through
+ * its folder) must not change hands. root keeps the owner instead (prepare chowns the temp file).
+ */
+async function refuseOtherOwner(file: string, target: string): Promise<void> {
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (me === undefined || me === 0) return;
+  const owner = (await fsp.stat(target).catch(() => undefined))?.uid;
+  if (owner !== undefined && owner !== me) {
+    throw new KubeconfigError(
+      `${displayPath(file)} belongs to another user (uid ${owner}), and rewriting it would make it yours; nothing was written. Run this as that user, or copy the file and point KUBECONFIG at the copy.`,
+      file,
+    );
+  }
+}
+
+async function prepare(file: Snapshot, next: string, backupContent?: WriteOptions['backupContent']): Promise<Prepared> {
   const target = await resolveTarget(file.path);
   const dir = path.dirname(target);
   const base = path.basename(target);
   if (!file.exists) await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  await refuseOtherOwner(file.path, target);
   const prepared: Prepared = { file, target, next, tmp: '' };
   try {
     prepared.tmp = await writeTemp(dir, base, next, file.exists ? (file.mode ?? 0o600) : 0o600);
@@ -187,7 +206,7 @@ async function prepare(file: Snapshot, next: string): Promise<Prepared> {
     if (file.exists) {
       // The backup goes into place now, before the lock: it is a copy of what we read, so it is a true
       // backup whether or not this attempt commits, and the lock is spared a rename that frees an inode.
-      const bakTmp = await writeTemp(dir, base, file.raw, 0o600);
+      const bakTmp = await writeTemp(dir, base, backupContent ? backupContent(file.raw) : file.raw, 0o600);
       prepared.bakTmp = bakTmp;
       await fsp.rename(bakTmp, target + '.pocketkube.bak');
       untrackTemp(bakTmp);
@@ -311,7 +330,7 @@ export async function commitChanges(
 ): Promise<boolean> {
   let prepared: Prepared[] = [];
   try {
-    for (const c of changes) prepared.push(await prepare(c.file, c.next));
+    for (const c of changes) prepared.push(await prepare(c.file, c.next, io.backupContent));
     const { value: committed, heldMs } = await withLocks(
       paths,
       () => {

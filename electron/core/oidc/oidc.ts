@@ -258,19 +258,24 @@ export class OidcClient {
     }
   }
 
-  async endSessionUrl(idTokenHint: string): Promise<URL | undefined> {
-    const cfg = await this.config();
-    if (!cfg.serverMetadata().end_session_endpoint) return undefined;
-    return client.buildEndSessionUrl(cfg, { id_token_hint: idTokenHint });
-  }
-
+  /**
+   * Ends the session at the provider. The ID token goes in a POST body, never in a URL, where proxy and
+   * access logs would keep a token kube-apiserver still accepts. Pocket ID reads the form on POST (as
+   * RP-Initiated Logout requires) and revokes the refresh session tied to the hint.
+   */
   async endSession(idTokenHint: string): Promise<void> {
-    const url = await this.endSessionUrl(idTokenHint);
-    if (!url) return;
     const cfg = await this.config();
+    const endpoint = cfg.serverMetadata().end_session_endpoint;
+    if (!endpoint) return;
     const doFetch = (cfg as unknown as Record<symbol, typeof fetch>)[client.customFetch] ?? fetch;
-    // Pocket ID revokes the refresh session tied to the hint; the answer is a page we do not need.
-    const res = await doFetch(url.href, { redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) } as RequestInit);
+    const body = new URLSearchParams({ id_token_hint: idTokenHint, client_id: this.provider.clientId });
+    const res = await doFetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: body.toString(),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.timeoutMs),
+    } as RequestInit);
     await res.body?.cancel();
   }
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../platform/errors.js';
-import { deleteProviderSecrets, providerFromInput, ProviderRegistry, saveProvider, secretKeys } from './providers.js';
+import { deleteProviderSecrets, providerFromInput, providerNameForIssuer, ProviderRegistry, saveProvider, secretKeys, validateProviderName } from './providers.js';
 import { MemorySecretStore } from './secret-store.js';
 
 test('a provider from input gets the default scopes and port, and the issuer without its trailing slash', () => {
@@ -40,4 +40,16 @@ test('saving a provider stores its client secret; deleting its secrets removes a
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('names derived from an issuer host pass the typed-name rule: no leading dash, no runs of dashes, at most 63 characters', () => {
+  const none = new Set<string>();
+  assert.equal(providerNameForIssuer('http://[::1]:9', none), 'pocket-id');
+  assert.equal(providerNameForIssuer('https://id.example.com', none), 'id.example.com');
+  assert.equal(providerNameForIssuer('https://id.example.com', new Set(['id.example.com'])), 'id.example.com-2');
+  const long = providerNameForIssuer(`https://${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`, none);
+  assert.ok(long.length <= 56, long);
+  const taken = new Set([long, ...Array.from({ length: 98 }, (_, i) => `${long}-${i + 2}`)]);
+  const hundredth = providerNameForIssuer(`https://${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`, taken);
+  assert.equal(validateProviderName(hundredth), `${long}-100`);
 });

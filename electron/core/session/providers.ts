@@ -20,6 +20,26 @@ export function validateProviderName(name: string): string {
   return name;
 }
 
+/**
+ * A provider name for an issuer nobody named (kubelogin's flags, import-kubelogin): its host, made to pass
+ * validateProviderName like a typed name (no leading '-', which a shell command would read as an option;
+ * no runs of '-'; at most 56 characters, leaving room for "-2"... when taken).
+ */
+export function providerNameForIssuer(issuer: string, taken: ReadonlySet<string>): string {
+  let host = '';
+  try {
+    host = new URL(issuer).hostname;
+  } catch {
+    // normalizeIssuer accepted it before, so this does not happen; the default name stands in.
+  }
+  // An IP-literal host ([::1]) would leave only digits and dashes: the default name says more.
+  const cleaned = host.startsWith('[') ? '' : host.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56).replace(/[^A-Za-z0-9]+$/, '');
+  const base = cleaned || 'pocket-id';
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  return validateProviderName(name);
+}
+
 /** Issuers are compared exactly by the API server, so keep what the user typed but drop a bare trailing slash. */
 export function normalizeIssuer(raw: string): string {
   let url: URL;
@@ -148,9 +168,18 @@ export const secretKeys = {
   idToken: (provider: string) => `provider/${provider}/id-token`,
   /** Not a secret, kept beside the ID token it was measured with: this clock minus Pocket ID's, in ms. */
   clockSkew: (provider: string) => `provider/${provider}/clock-skew`,
+  /** Not a secret: the issuer and client id the stored tokens were issued to, so they never go anywhere else. */
+  tokenOwner: (provider: string) => `provider/${provider}/token-owner`,
+  /** The stored session: what signing out (or re-pointing the provider) deletes. */
+  session: (provider: string) => [secretKeys.refreshToken(provider), secretKeys.idToken(provider), secretKeys.clockSkew(provider), secretKeys.tokenOwner(provider)],
   /** Every secret kept for a provider: what removing it deletes. */
-  all: (provider: string) => [secretKeys.clientSecret(provider), secretKeys.refreshToken(provider), secretKeys.idToken(provider), secretKeys.clockSkew(provider)],
+  all: (provider: string) => [secretKeys.clientSecret(provider), ...secretKeys.session(provider)],
 };
+
+/** Who a provider's tokens belong to, as stored beside them. */
+export function tokenOwner(provider: Pick<ProviderConfig, 'issuer' | 'clientId'>): string {
+  return JSON.stringify({ issuer: provider.issuer, clientId: provider.clientId });
+}
 
 /** Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none runs). */
 export async function saveProvider(registry: ProviderRegistry, store: SecretStore, provider: ProviderConfig, clientSecret?: string): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -28,6 +28,23 @@ test('a damaged secrets file is reported without quoting what it holds', async (
     const file = path.join(dir, 'secrets.json');
     await writeFile(file, '{"provider/p/refresh-token": "super-secret-refresh', { mode: 0o600 });
     await assert.rejects(new FileSecretStore(file).get('x'), (e: Error) => /is not valid JSON; move it aside and sign in again/.test(e.message) && !e.message.includes('super-secret'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('temp copies of secrets.json that a crash left behind are removed at the next write; one in flight is kept', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-secrets-'));
+  try {
+    const file = path.join(dir, 'secrets.json');
+    const crashed = path.join(dir, '.secrets.json.0123456789ab.tmp');
+    const inFlight = path.join(dir, '.secrets.json.ba9876543210.tmp');
+    await writeFile(crashed, '{"provider/p/refresh-token":"rt-left-behind"}', { mode: 0o600 });
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(crashed, old, old);
+    await writeFile(inFlight, '{}', { mode: 0o600 });
+    await new FileSecretStore(file).set('k', 'v');
+    assert.deepEqual((await readdir(dir)).sort(), ['.secrets.json.ba9876543210.tmp', 'secrets.json']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

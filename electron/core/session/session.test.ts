@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../../tests/support/clock.js';
 import { OidcError, type TokenSet } from '../oidc/oidc.js';
-import { secretKeys, type ProviderConfig } from './providers.js';
+import { secretKeys, tokenOwner, type ProviderConfig } from './providers.js';
 import { MemorySecretStore, type SecretStore } from './secret-store.js';
 import { Session, type SessionOidc } from './session.js';
 
@@ -207,4 +207,38 @@ test('a session resumed after a run with a skewed clock measures again before ku
   await session.credential();
   assert.equal(scripted.calls.length, 1, 'one refresh at resume measures the clock afresh');
   assert.equal(session.snapshot().clock?.skewSeconds, 0, 'the clock was fixed in the meantime');
+});
+
+test('a provider re-pointed to another issuer or client id drops the stored tokens instead of sending them there', async () => {
+  for (const repointed of [{ issuer: 'https://evil.example.net' }, { clientId: 'another-client' }]) {
+    const clock = new ManualClock();
+    const scripted = new ScriptedProvider(clock);
+    scripted.next = () => scripted.fresh();
+    const store = new MemorySecretStore();
+    // Signed in to the first issuer: the refresh stores the rotated token with its owner.
+    const first = await resumed({ clock, scripted, store, held: token(clock.now() - 2 * HOUR, 'rt-first') });
+    await settle();
+    first.session.stop();
+    const sent = scripted.calls.length;
+    const session = new Session({ ...provider, ...repointed }, { store, clock, oidc: scripted as unknown as SessionOidc });
+    await session.resume();
+    clock.advance(2 * HOUR);
+    await settle();
+    await assert.rejects(session.credential(), /another issuer or client/);
+    assert.equal(scripted.calls.length, sent, `no refresh token went to ${JSON.stringify(repointed)}`);
+    for (const key of secretKeys.session(provider.name)) assert.equal(await store.get(key), undefined, `${key} was dropped`);
+    session.stop();
+  }
+});
+
+test('a session stored before owners were recorded resumes when its ID token names this issuer and client, and its refresh records the owner', async () => {
+  const clock = new ManualClock();
+  const scripted = new ScriptedProvider(clock);
+  scripted.next = () => scripted.fresh();
+  const { session, store } = await resumed({ clock, scripted, held: token(clock.now() - 2 * HOUR, 'rt-legacy') });
+  await settle();
+  assert.equal(session.signedIn, true);
+  assert.deepEqual(scripted.calls.map((c) => c.refreshToken), ['rt-legacy']);
+  assert.equal(await store.get(secretKeys.tokenOwner(provider.name)), tokenOwner(provider));
+  session.stop();
 });

@@ -22,7 +22,7 @@ import {
 } from '../../shared/expiry.js';
 import { LoopbackListener } from '../oidc/loopback.js';
 import { OidcClient, OidcError, type IdClaims, type TokenSet } from '../oidc/oidc.js';
-import { secretKeys, type ProviderConfig } from './providers.js';
+import { secretKeys, tokenOwner, type ProviderConfig } from './providers.js';
 import type { SecretStore } from './secret-store.js';
 import type { Identity, RefreshRecord, SessionSnapshot } from '../../shared/api.js';
 export type { Identity, RefreshRecord, SessionSnapshot };
@@ -165,10 +165,11 @@ export class Session extends EventEmitter {
 
   /** After a restart: pick up the stored session without a browser. */
   async resume(): Promise<void> {
-    const [stored, idToken, skew] = await Promise.all([
+    const [stored, idToken, skew, owner] = await Promise.all([
       this.deps.store.get(secretKeys.refreshToken(this.name)),
       this.deps.store.get(secretKeys.idToken(this.name)),
       this.deps.store.get(secretKeys.clockSkew(this.name)),
+      this.deps.store.get(secretKeys.tokenOwner(this.name)),
     ]);
     if (this.stopped) return; // replaced or stopped while reading: the new owner resumes instead
     // A rotated token this process could not save is newer than the stored one, which is spent.
@@ -176,6 +177,12 @@ export class Session extends EventEmitter {
     const refreshToken = unsaved ?? stored;
     if (!refreshToken) {
       this.changed();
+      return;
+    }
+    if (!this.issuedToUs(owner, idToken)) {
+      // The provider was re-pointed (another issuer or client id under this name): its tokens must not go there.
+      await this.clear(`the stored session was issued by another issuer or client than ${this.provider.issuer} (client ${this.provider.clientId}), so it was dropped`);
+      this.log('warn', `${this.name}: ${this.signedOutReason}; run \`pocketkube login ${this.name}\`.`);
       return;
     }
     this.refreshToken = refreshToken;
@@ -201,6 +208,14 @@ export class Session extends EventEmitter {
     }
     this.log('info', `${this.name}: resuming the stored session with a refresh`);
     await this.refresh('resume').catch(() => {});
+  }
+
+  /** Whether the stored tokens were issued to this provider's issuer and client (sessions stored before the owner was, by their ID token). */
+  private issuedToUs(owner: string | undefined, idToken: string | undefined): boolean {
+    if (owner !== undefined) return owner === tokenOwner(this.provider);
+    const claims = idToken ? decodeClaims(idToken) : undefined;
+    const aud = claims ? [claims.aud].flat() : [];
+    return claims?.iss === this.provider.issuer && aud.includes(this.provider.clientId);
   }
 
   /** The credential for kubectl. Refreshes first (once, shared by all callers) when the token is too close to expiry. */
@@ -384,6 +399,7 @@ export class Session extends EventEmitter {
   private async saveRefreshToken(token: string): Promise<boolean> {
     const unsaved = unsavedFor(this.deps.store);
     try {
+      await this.deps.store.set(secretKeys.tokenOwner(this.name), tokenOwner(this.provider));
       await this.deps.store.set(secretKeys.refreshToken(this.name), token);
       if (unsaved.get(this.name) === token) unsaved.delete(this.name);
       return true;
@@ -536,11 +552,7 @@ export class Session extends EventEmitter {
     this.refreshToken = undefined;
     this.signedOutReason = reason;
     unsavedFor(this.deps.store).delete(this.name);
-    await Promise.all([
-      this.deps.store.delete(secretKeys.refreshToken(this.name)),
-      this.deps.store.delete(secretKeys.idToken(this.name)),
-      this.deps.store.delete(secretKeys.clockSkew(this.name)),
-    ]).catch((err: Error) => this.log('error', `${this.name}: could not remove the stored session (${err.message})`));
+    await Promise.all(secretKeys.session(this.name).map((key) => this.deps.store.delete(key))).catch((err: Error) => this.log('error', `${this.name}: could not remove the stored session (${err.message})`));
     this.changed();
     this.emit('signed-out', this.name, reason);
   }
