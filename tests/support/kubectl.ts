@@ -1,6 +1,7 @@
 /**
  * The one kubectl the tests run: $KUBECTL when set, else the first `kubectl` on PATH, else /usr/bin/kubectl.
- * `kubectlAvailable` says whether that file exists, for tests that skip without kubectl.
+ * `kubectlAvailable` says whether that file exists, for tests that skip without kubectl; in CI (`CI` set) it
+ * is always true, so a missing kubectl fails those tests instead of hiding them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +24,7 @@ function findKubectl(): string {
 }
 
 export const KUBECTL = findKubectl();
-export const kubectlAvailable = fs.existsSync(KUBECTL);
+export const kubectlAvailable = fs.existsSync(KUBECTL) || Boolean(process.env['CI']);
 
 /** Runs kubectl with exactly `env` (see run for the time limit); rejects only when kubectl cannot be started. */
 export function runKubectl(args: string[], env: NodeJS.ProcessEnv, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
