@@ -467,7 +467,7 @@ describe('notifications', () => {
       const before = r.desktop.opened.length;
       note.emit(gesture);
       await until('a browser sign-in', () => r.desktop.opened.length === before + 1);
-      assert.match(r.desktop.opened.at(-1)!, /\/authorize\?/);
+      assert.match(r.desktop.opened.at(-1)!, /^http:\/\/localhost:\d+\/start\/[\w-]+$/, 'the one-time local link, not the authorization URL');
     });
   }
 

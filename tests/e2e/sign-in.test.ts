@@ -39,7 +39,7 @@ describe('sign-in through the browser, then kubectl through the written kubeconf
   test('login prints the URL, the browser lands on the "Signed in" page, and the CLI exits 0', async () => {
     const { cli, page } = await stack.login(browser);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.match(cli.stderr, /Sign in to pocket-id in your browser: https:\/\/localhost:\d+\//);
+    assert.match(cli.stderr, /Sign in to pocket-id in your browser: http:\/\/localhost:\d+\/start\/[\w-]+\n/);
     assert.match(cli.stderr, /Signed in to pocket-id as Alice Anderson \(groups: kubernetes, developers\)/);
     assert.equal(page, 'Signed in');
   });

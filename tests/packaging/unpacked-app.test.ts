@@ -174,7 +174,7 @@ test('the helper the app installs answers --help, writes a kubeconfig whose comm
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`login printed no URL: ${loginLog}`)), 30_000);
     login.stderr!.on('data', () => {
-      const m = /(https:\/\/\S+)/.exec(loginLog);
+      const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(loginLog);
       if (m) (clearTimeout(timer), resolve(m[1]!));
     });
   });

@@ -68,7 +68,7 @@ test('Sign in from the window opens the system browser once and the account view
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByText('alice@example.com').first().waitFor({ timeout: 30_000 });
   assert.equal(opened.length, 1, 'one browser tab');
-  assert.match(opened[0]!, /^https:\/\/localhost:\d+\/authorize\?/);
+  assert.match(opened[0]!, /^http:\/\/localhost:\d+\/start\/[\w-]+$/, 'the one-time local link that redirects to the authorization URL');
   await page.getByText('kubernetes', { exact: true }).first().waitFor();
   const html = await page.content();
   assert.doesNotMatch(html, /eyJ[\w-]+\.[\w-]+\./, 'no token reaches the renderer');

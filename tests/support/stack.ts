@@ -181,7 +181,7 @@ export class Stack {
       const timer = setTimeout(() => reject(new Error(`login printed no URL: ${stderr}`)), 20_000);
       child.stderr.on('data', (d) => {
         stderr += d;
-        const m = /(https:\/\/\S+)/.exec(stderr);
+        const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { PocketKubeError } from '../platform/errors.js';
 import type { AddressInfo } from 'node:net';
@@ -96,8 +97,33 @@ export class LoopbackListener {
   /** Lets the session say on the page whether the code exchange worked, before the tab is left alone. */
   private pending?: http.ServerResponse;
 
+  /** The one-time path that redirects to the authorization URL, and where it goes (cleared once used). */
+  private start?: { path: string; location: string };
+
+  /**
+   * A local address that sends the browser on to `authorizationUrl`, once. The browser is started with this
+   * instead of the authorization URL, so its state, nonce and PKCE challenge never sit in a command line
+   * other users can read (`ps`), nor in a printed line.
+   */
+  startUrl(authorizationUrl: string): string {
+    this.start = { path: `/start/${randomBytes(16).toString('base64url')}`, location: authorizationUrl };
+    return `http://localhost:${this.actualPort}${this.start.path}`;
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', `http://localhost:${this.actualPort}`);
+    if (req.method === 'GET' && url.pathname.startsWith('/start/')) {
+      const start = this.start;
+      if (start && url.pathname === start.path && this.settle) {
+        this.start = undefined;
+        res.writeHead(302, { location: start.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+      } else {
+        res
+          .writeHead(410, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+          .end(page('This sign-in link was already used', 'Go back to the tab it opened, or start the sign-in again.'));
+      }
+      return;
+    }
     if (req.method !== 'GET' || url.pathname !== '/' || (!url.searchParams.has('code') && !url.searchParams.has('error'))) {
       res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' }).end(page('Not found', 'PocketKube is waiting for a sign-in here.'));
       return;

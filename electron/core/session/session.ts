@@ -486,7 +486,8 @@ export class Session extends EventEmitter {
       }
     })();
     done.catch(() => {});
-    this.login = { method: 'browser', url: req.url.href, done, cancel: () => listener.fail(sessionError('sign_in_failed', 'Sign-in cancelled.', true)) };
+    // The browser gets a one-time local link that redirects to the authorization URL (see LoopbackListener.startUrl).
+    this.login = { method: 'browser', url: listener.startUrl(req.url.href), done, cancel: () => listener.fail(sessionError('sign_in_failed', 'Sign-in cancelled.', true)) };
     this.changed();
     return this.login;
   }
