@@ -67,10 +67,7 @@ async function credentialSpeed(): Promise<void> {
   await stack.start();
   const browser = await launchChromium();
   try {
-    await stack.configure();
-    await stack.startAgentProcess();
-    const { cli } = await stack.login(browser);
-    if (cli.code !== 0) throw new Error(cli.stderr);
+    await stack.signedInAgentProcess(browser);
     const cred = await stack.cli(['credential', '--provider', stack.provider]);
     const token = JSON.parse(cred.stdout).status.token as string;
     const dir = path.join(stack.dir, 'bench');

@@ -17,10 +17,7 @@ export async function benchPrompt(rounds: number): Promise<void> {
   await stack.start();
   const browser = await launchChromium();
   try {
-    await stack.configure();
-    await stack.startAgentProcess();
-    const { cli } = await stack.login(browser);
-    if (cli.code !== 0) throw new Error(cli.stderr);
+    await stack.signedInAgentProcess(browser);
     const tools: Record<string, [string, string[]]> = {
       'kubectl config current-context': [KUBECTL, ['config', 'current-context']],
       'pocketkube prompt (sh, from the agent\'s file)': [HELPER, ['prompt', '--format', 'bash']],

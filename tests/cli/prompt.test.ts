@@ -56,10 +56,7 @@ describe('pocketkube prompt', () => {
     browser = await launchChromium();
     await stack.start();
     await mkdir(empty(), { recursive: true });
-    await stack.configure();
-    agent = await stack.startAgentProcess();
-    const { cli } = await stack.login(browser);
-    assert.equal(cli.code, 0, cli.stderr);
+    agent = await stack.signedInAgentProcess(browser);
   });
   after(async () => {
     await browser?.close();

@@ -33,11 +33,8 @@ describe('the helper answers from the agent\'s cached credential', () => {
   before(async () => {
     browser = await launchChromium();
     await stack.start();
-    await stack.configure();
     await installOldCurl(bin(), 'real');
-    agent = await stack.startAgentProcess();
-    const { cli } = await stack.login(browser);
-    assert.equal(cli.code, 0, cli.stderr);
+    agent = await stack.signedInAgentProcess(browser);
   });
   after(async () => {
     await browser?.close();

@@ -172,6 +172,15 @@ export class Stack {
    * `pocketkube login --no-browser`, with the printed URL opened in Chromium. Returns the CLI's result and
    * the page heading the browser ended on.
    */
+  /** The usual start of a signed-in test: provider configured, a `pocketkube agent` process, Alice signed in in Chromium. */
+  async signedInAgentProcess(browser: Browser): Promise<ChildProcess> {
+    await this.configure();
+    const agent = await this.startAgentProcess();
+    const { cli } = await this.login(browser);
+    if (cli.code !== 0) throw new Error(`sign-in failed: ${cli.stderr}`);
+    return agent;
+  }
+
   async login(browser: Browser, opts: { username?: string; provider?: string } = {}): Promise<{ cli: RunResult; page: string }> {
     const child = spawn(HELPER, ['login', opts.provider ?? this.provider, '--no-browser'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
