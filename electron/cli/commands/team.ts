@@ -1,5 +1,6 @@
 /** `pocketkube team export` and `pocketkube join FILE|URL|-`: a team profile out, and in, through core/team. */
 import { createInterface } from 'node:readline/promises';
+import { displayPath } from '../../core/kubeconfig/errors.js';
 import { writeFileAtomic } from '../../core/platform/atomic-file.js';
 import { PocketKubeError, UsageError } from '../../core/platform/errors.js';
 import { ensureHome, type Home } from '../../core/platform/home.js';
@@ -52,7 +53,7 @@ export function formatJoinPlan(plan: JoinPlan): string {
   for (const ch of p.changes) lines.push(`      ${ch.field}: ${ch.from ?? '(none)'} -> ${ch.to ?? '(none)'}`);
   for (const c of plan.contexts) {
     const extra = [c.namespace ? `namespace ${c.namespace}` : '', c.group ? `group ${c.group}` : ''].filter(Boolean).join(', ');
-    lines.push(`  ${MARK[c.action]} context ${c.name}  ${c.server}${extra ? `  ${extra}` : ''}  (${c.action}, ${c.file})`);
+    lines.push(`  ${MARK[c.action]} context ${c.name}  ${c.server}${extra ? `  ${extra}` : ''}  (${c.action}, ${displayPath(c.file)})`);
     for (const ch of c.changes) lines.push(`      ${ch.field}: ${ch.from ?? '(none)'} -> ${ch.to ?? '(none)'}`);
   }
   if (plan.currentContext) lines.push(`  ${plan.currentContext} becomes the current context (there is none yet).`);
