@@ -6,7 +6,6 @@
  * discovery document does not confirm writes nothing.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { loopbackCertificate } from '../support/loopback-tls.js';
-import { HELPER, launchChromium, run, signInInBrowser, Stack, type RunResult } from '../support/stack.js';
+import { HELPER, launchChromium, run, Stack, type RunResult } from '../support/stack.js';
 
 const admin = new Stack();
 let browser: Browser;
@@ -36,32 +35,6 @@ function developer(name: string) {
 }
 
 const read = (f: string) => readFile(f, 'utf8').catch(() => undefined);
-
-/** `pocketkube join ... --no-browser` with the sign-in URL it prints opened in Chromium, as `pocketkube login` is. */
-async function joinAndSignIn(env: NodeJS.ProcessEnv, args: string[]): Promise<RunResult & { page: string }> {
-  const child = spawn(HELPER, ['join', ...args, '--no-browser'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`join printed no sign-in URL: ${stderr}`)), 30_000);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', () => {
-      clearTimeout(timer);
-      reject(new Error(`join exited before signing in: ${stdout}${stderr}`));
-    });
-  });
-  const page = await signInInBrowser(browser, url);
-  return { code: await exited, stdout, stderr, page };
-}
 
 before(async () => {
   await admin.start();
@@ -117,9 +90,9 @@ test('a developer joins from the file in a fresh home, signs in in Chromium, and
   assert.equal(await read(dev.kubeconfig), undefined, 'a dry run writes no kubeconfig');
   assert.equal(await read(dev.settings), undefined, 'a dry run adds no provider');
 
-  const joined = await joinAndSignIn(dev.env, [profileFile]);
+  const { cli: joined, page } = await admin.signInWith(browser, ['join', profileFile, '--no-browser'], { env: dev.env });
   assert.equal(joined.code, 0, joined.stderr);
-  assert.equal(joined.page, 'Signed in');
+  assert.equal(page, 'Signed in');
   assert.match(joined.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added; pocket-id@talos-e2e is now current\./);
   assert.match(joined.stderr, /Signed in to pocket-id as /);
 
