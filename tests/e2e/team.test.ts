@@ -135,6 +135,9 @@ test('a developer joins from the file in a fresh home, signs in in Chromium, and
   const lying = profileText.replace(`issuer: ${admin.pocketId.issuer}`, `issuer: ${admin.pocketId.issuer.replace('localhost', '127.0.0.1')}`).replace('revision: 1', 'revision: 3');
   assert.notEqual(lying, profileText);
   const beforeLie = [await readFile(dev.kubeconfig), await readFile(dev.settings)];
+  const unconfirmed = await dev.cli(['join', '-'], lying);
+  assert.equal(unconfirmed.code, 1);
+  assert.match(unconfirmed.stderr, /^pocketkube: Joining acme changes an existing provider .*must be confirmed: run it on a terminal to answer, or pass --yes; nothing was written\.\n$/);
   const lie = await dev.cli(['join', '-', '--yes'], lying);
   assert.equal(lie.code, 1, lie.stdout + lie.stderr);
   assert.match(lie.stdout, /issuer: https:\/\/localhost:\d+ -> https:\/\/127\.0\.0\.1:\d+/);
@@ -178,4 +181,31 @@ test('a bad profile gets one sentence and writes nothing, and a secret in it is 
   assert.equal(usage.code, 2);
   assert.equal(await read(dev.kubeconfig), undefined);
   assert.equal(await read(dev.settings), undefined);
+});
+
+test('on a terminal, join asks once: no changes nothing, yes joins', async () => {
+  const dev = developer('dev-tty');
+  // `script` gives the command a terminal (a pty); what we write to its stdin is what the user types.
+  const onTerminal = (answer: string) =>
+    run('/usr/bin/script', ['-qec', `${HELPER} join ${profileFile} --no-sign-in`, '/dev/null'], dev.env, { timeoutMs: 60_000, input: answer });
+  const no = await onTerminal('n\n');
+  assert.equal(no.code, 1, no.stdout);
+  assert.match(no.stdout, /Join acme\? \[y\/N\] /);
+  assert.match(no.stdout, /Nothing was changed\./);
+  assert.equal(await read(dev.kubeconfig), undefined);
+  assert.equal(await read(dev.settings), undefined);
+  const yes = await onTerminal('y\n');
+  assert.equal(yes.code, 0, yes.stdout);
+  assert.equal(yes.stdout.match(/\[y\/N\]/g)?.length, 1, 'asked once');
+  assert.match(yes.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added/);
+});
+
+test('with no agent running, join writes the provider and contexts, then says how to sign in', async () => {
+  const dev = developer('dev-no-agent');
+  const r = await dev.cli(['join', profileFile]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added/);
+  assert.match(r.stderr, /^pocketkube: Joined acme, but signing in needs the agent: start the PocketKube app or `pocketkube agent`, then run `pocketkube login pocket-id`\.\n$/);
+  assert.match((await read(dev.settings))!, /"issuer": "https:\/\/localhost:\d+"/);
+  assert.match((await read(dev.kubeconfig))!, /name: pocket-id@talos-two/);
 });
