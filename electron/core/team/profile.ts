@@ -218,7 +218,13 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
     const line = offset !== undefined ? ` line ${text.slice(0, offset).split('\n').length}` : '';
     throw new PocketKubeError('bad-profile', `${where}${line}: not valid YAML or JSON (${error.message.split('\n')[0]}); fix the file; nothing was changed.`);
   }
-  const js = doc.toJS({ maxAliasCount: 0 }) as unknown;
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 0 });
+  } catch {
+    // maxAliasCount 0: an alias could expand a small file into a huge one, and a profile never needs one.
+    throw badProfile(where, 'uses YAML aliases (*name), which a team profile does not: write each value out');
+  }
   const c: Checker = new Checker(where);
   if (!isMap(js)) throw badProfile(where, `is not a team profile (expected a mapping with apiVersion: ${TEAM_PROFILE_API_VERSION}); check that this is the profile file`);
   const secret = findSecret(js);
