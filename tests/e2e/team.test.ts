@@ -74,6 +74,9 @@ test('an admin exports a team profile that holds the provider and both clusters,
   assert.match(profileText, /name: talos-e2e[\s\S]*name: talos-two/);
   assert.doesNotMatch(profileText, /^\s*[\w-]*(secret|token)[\w-]*:/im, 'no field holds a secret');
   assert.match(profileText, /^# .*It holds no secret: the client is public \(PKCE\)\.$/m);
+  const nowhere = await admin.cli(['team', 'export', '-o', path.join(admin.dir, 'no-such-folder', 'acme.yaml')]);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.stderr, /^pocketkube: Cannot write the team profile to .*no-such-folder\/acme\.yaml \(ENOENT\): give a path in a folder you can write to; nothing was written\.\n$/);
   const json = await admin.cli(['team', 'export', '--team', 'acme', '--format', 'json']);
   assert.equal(json.code, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout).clusters.length, 2);
