@@ -223,7 +223,7 @@ export async function checkIssuerDiscovery(provider: TeamProvider, timeoutMs = 1
     await client.discovery(url, provider.clientId, undefined, client.None(), options);
   } catch (err) {
     const e = describeOidcError(err, `Checking ${provider.issuer}/.well-known/openid-configuration`, provider.issuer);
-    throw new PocketKubeError('issuer-check-failed', `${e.message.replace(/\.$/, '')}; the profile's issuer is not confirmed by its provider, so nothing was written.`);
+    throw new PocketKubeError('issuer-check-failed', `${e.message.replace(/\.$/, '')}; the issuer is checked before anything is written, so nothing was written.`);
   } finally {
     await dispatcher?.close();
   }
