@@ -144,7 +144,7 @@ test('a developer joins from the file in a fresh home, signs in in Chromium, and
   const lie = await dev.cli(['join', '-', '--yes'], lying);
   assert.equal(lie.code, 1, lie.stdout + lie.stderr);
   assert.match(lie.stdout, /issuer: https:\/\/localhost:\d+ -> https:\/\/127\.0\.0\.1:\d+/);
-  assert.match(lie.stderr, /^pocketkube: Checking https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration failed: .*nothing was written\.\n$/);
+  assert.match(lie.stderr, /^pocketkube: https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration names the issuer https:\/\/localhost:\d+, not https:\/\/127\.0\.0\.1:\d+ as the profile says: .*correct the profile's provider\.issuer; nothing was written\.\n$/);
   assert.deepEqual([await readFile(dev.kubeconfig), await readFile(dev.settings)], beforeLie);
 });
 

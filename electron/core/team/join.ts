@@ -222,6 +222,11 @@ export async function checkIssuerDiscovery(provider: TeamProvider, timeoutMs = 1
   try {
     await client.discovery(url, provider.clientId, undefined, client.None(), options);
   } catch (err) {
+    const cause = (err as { code?: string; cause?: { attribute?: string; body?: { issuer?: unknown } } }).cause;
+    if ((err as { code?: string }).code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && cause?.attribute === 'issuer') {
+      const said = typeof cause.body?.issuer === 'string' ? cause.body.issuer : '(none)';
+      throw new PocketKubeError('issuer-check-failed', `${provider.issuer}/.well-known/openid-configuration names the issuer ${said}, not ${provider.issuer} as the profile says: kube-apiserver and PocketKube compare issuers exactly, so ask your admin to correct the profile's provider.issuer; nothing was written.`);
+    }
     const e = describeOidcError(err, `Checking ${provider.issuer}/.well-known/openid-configuration`, provider.issuer);
     throw new PocketKubeError('issuer-check-failed', `${e.message.replace(/\.$/, '')}; the issuer is checked before anything is written, so nothing was written.`);
   } finally {
