@@ -82,6 +82,17 @@ test('saving a provider again with the same issuer and client id keeps its store
     assert.equal(await store.get(secretKeys.clientSecret('p')), 's3cret');
   }));
 
+test('an update without a secret that does not say confidential (the socket route, a team join) keeps a confidential provider confidential', () =>
+  withRegistry(async (registry, store) => {
+    const original = providerFromInput({ name: 'p', issuer: 'https://id.example.com', clientId: 'kube', confidential: true });
+    await saveProvider(registry, store, original, 's3cret');
+    // POST /v1/providers without clientSecret sends confidential: false; the issuer and client are unchanged.
+    await saveProvider(registry, store, { ...original, confidential: false, callbackPort: 8001 });
+    assert.equal((await registry.get('p'))?.confidential, true, 'the stored secret is still this client\'s');
+    assert.equal((await registry.get('p'))?.callbackPort, 8001);
+    assert.equal(await store.get(secretKeys.clientSecret('p')), 's3cret');
+  }));
+
 /** A registry in a temp folder and a memory store, removed afterwards. */
 async function withRegistry(fn: (registry: ProviderRegistry, store: MemorySecretStore) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-providers-'));

@@ -191,7 +191,10 @@ export async function saveProvider(registry: ProviderRegistry, store: SecretStor
   const repointed = before !== undefined && (before.issuer !== provider.issuer || before.clientId !== provider.clientId);
   if (clientSecret) await store.set(secretKeys.clientSecret(provider.name), clientSecret);
   else if (repointed) await store.delete(secretKeys.clientSecret(provider.name));
-  await registry.upsert({ ...provider, confidential: Boolean(clientSecret) || (provider.confidential && !repointed) });
+  // Same issuer and client without a secret (the socket route or a join updating scopes or the port): the stored
+  // secret still belongs to this client, so the provider stays confidential.
+  const keepsSecret = !repointed && (provider.confidential || Boolean(before?.confidential));
+  await registry.upsert({ ...provider, confidential: Boolean(clientSecret) || keepsSecret });
 }
 
 /** Deletes every secret kept for a provider: its client secret and its session. */
