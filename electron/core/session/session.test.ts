@@ -84,6 +84,23 @@ async function resumed(opts: { clock: Clock; scripted: ScriptedProvider; store?:
   return { session, store, held };
 }
 
+/** A memory store whose writes fail while `failure` names a reason (a full disk, a locked keychain). */
+function failingStore(failure: (key: string, value: string) => string | undefined): { store: SecretStore; memory: MemorySecretStore } {
+  const memory = new MemorySecretStore();
+  const store: SecretStore = {
+    kind: 'memory',
+    describe: () => 'memory',
+    get: (k) => memory.get(k),
+    set: async (k, v) => {
+      const why = failure(k, v);
+      if (why) throw new Error(why);
+      await memory.set(k, v);
+    },
+    delete: (k) => memory.delete(k),
+  };
+  return { store, memory };
+}
+
 test('kubectl asking during an outage does not push the background retry later', async () => {
   const clock = new ManualClock();
   const scripted = new ScriptedProvider(clock);
@@ -141,18 +158,8 @@ test('when Pocket ID hangs, kubectl gets the still-valid token after the on-dema
 test('a reloaded session resumes from a rotated refresh token that could not be saved, not from the spent one', async () => {
   const clock = new ManualClock();
   const scripted = new ScriptedProvider(clock);
-  const memory = new MemorySecretStore();
   let diskFull = false;
-  const store: SecretStore = {
-    kind: 'memory',
-    describe: () => 'memory',
-    get: (k) => memory.get(k),
-    set: async (k, v) => {
-      if (diskFull) throw new Error('ENOSPC: no space left on device');
-      await memory.set(k, v);
-    },
-    delete: (k) => memory.delete(k),
-  };
+  const { store } = failingStore(() => (diskFull ? 'ENOSPC: no space left on device' : undefined));
   const { session: first } = await resumed({ clock, scripted, store });
   scripted.next = () => scripted.fresh();
   diskFull = true;
@@ -169,17 +176,7 @@ test('a reloaded session resumes from a rotated refresh token that could not be 
 test('a rotated refresh token that could not be saved leaves no spent token behind for the next start', async () => {
   const clock = new ManualClock();
   const scripted = new ScriptedProvider(clock);
-  const memory = new MemorySecretStore();
-  const store: SecretStore = {
-    kind: 'memory',
-    describe: () => 'memory',
-    get: (k) => memory.get(k),
-    set: async (k, v) => {
-      if (k === secretKeys.refreshToken(provider.name) && v !== 'rt0') throw new Error('the keychain is locked');
-      await memory.set(k, v);
-    },
-    delete: (k) => memory.delete(k),
-  };
+  const { store, memory } = failingStore((k, v) => (k === secretKeys.refreshToken(provider.name) && v !== 'rt0' ? 'the keychain is locked' : undefined));
   const { session } = await resumed({ clock, scripted, store });
   scripted.next = () => scripted.fresh();
   await session.refresh('manual');
@@ -320,6 +317,14 @@ class SleepingClock implements Clock {
   }
 }
 
+/** A sleeping clock and a scripted provider on it: answering with fresh tokens, or (by default) unreachable. */
+function onSleepingClock(answering = false): { clock: SleepingClock; scripted: ScriptedProvider } {
+  const clock = new SleepingClock();
+  const scripted = new ScriptedProvider(clock);
+  if (answering) scripted.next = () => scripted.fresh();
+  return { clock, scripted };
+}
+
 /**
  * A store that applies writes one at a time, in order, as the file and keychain stores do; hold() makes the
  * next write of a key wait, so a test can act while it is under way.
@@ -390,8 +395,7 @@ function recordingLog(): { log: Logger; lines: string[] } {
 const notSignedIn = (reason: string) => `PocketKube: not signed in to pocket-id (${reason}). Run \`pocketkube login pocket-id\` or use Sign in in the PocketKube tray.`;
 
 test('while Pocket ID is unreachable, kubectl gets the token that is still valid, with its real expiry', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const { session, held } = await resumed({ clock, scripted });
   clock.sleep(held.expiresAt - 50_000 - clock.now()); // 50 s left: under the 60 s floor, so kubectl's call refreshes first
   const cred = await session.credential();
@@ -404,8 +408,7 @@ test('while Pocket ID is unreachable, kubectl gets the token that is still valid
 });
 
 test('once the token has expired and Pocket ID is unreachable, kubectl is refused with one sentence and the session is kept', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const { session, store, held } = await resumed({ clock, scripted });
   clock.sleep(held.expiresAt + 10_000 - clock.now()); // the laptop wakes 10 s after expiry, Pocket ID still down
   await assert.rejects(session.credential(), {
@@ -422,8 +425,7 @@ test('once the token has expired and Pocket ID is unreachable, kubectl is refuse
 });
 
 test('a refresh answer that fails validation signs the session out with its reason and is never sent again', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const { session, store, held } = await resumed({ clock, scripted });
   // As OidcClient.refresh reports an ID token that fails its checks: Pocket ID answered 200, so the refresh token is spent.
   const reason = 'unexpected JWT "iat" (issued at) claim value, timestamp is <= now() + clockTolerance (check the issuer URL and client id)';
@@ -443,8 +445,7 @@ test('a refresh answer that fails validation signs the session out with its reas
 });
 
 test('a refresh that returns a token for another user is refused and signs the session out, keeping neither token', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const { log, lines } = recordingLog();
   const { session, store } = await resumed({ clock, scripted, log });
   scripted.next = () => token(clock.now(), 'rt-mallory', HOUR, { sub: 'mallory' });
@@ -457,8 +458,7 @@ test('a refresh that returns a token for another user is refused and signs the s
 });
 
 test('signing out while a refresh is in flight wins: the answer that lands later is dropped', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const { session, store, held } = await resumed({ clock, scripted });
   scripted.next = 'held';
   const refreshing = session.refresh('manual');
@@ -479,11 +479,9 @@ for (const [what, key] of [
   ['the token itself', RT_KEY],
 ] as const) {
   test(`signing out while the rotated refresh token is being saved (${what} being written) leaves nothing stored and nothing signed in`, async () => {
-    const clock = new SleepingClock();
-    const scripted = new ScriptedProvider(clock);
+    const { clock, scripted } = onSleepingClock(true);
     const store = new SerializedStore();
     const { session } = await resumed({ clock, scripted, store });
-    scripted.next = () => scripted.fresh();
     const write = store.hold(key);
     const refreshing = session.refresh('manual');
     await write.reached;
@@ -499,8 +497,7 @@ for (const [what, key] of [
 
 /** A refresh held at Pocket ID while the agent reloads the provider: the old session is quiesced, then a new one resumes. */
 async function reloadDuringRefresh(next: ProviderConfig) {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const store = new MemorySecretStore();
   const { session: old, held } = await resumed({ clock, scripted, store });
   scripted.next = 'held';
@@ -535,8 +532,7 @@ test('a provider re-pointed during a refresh drops the rotated token once it lan
 });
 
 test('a provider removed during a refresh keeps nothing of the answer that lands afterwards', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const { session, store, held } = await resumed({ clock, scripted });
   scripted.next = 'held';
   session.refresh('background').catch(() => {});
@@ -552,20 +548,9 @@ test('a provider removed during a refresh keeps nothing of the answer that lands
 });
 
 test('a rotated refresh token that could not be saved is used for the next refresh, and saved when the agent stops', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
-  const memory = new MemorySecretStore();
+  const { clock, scripted } = onSleepingClock();
   let locked = false;
-  const store: SecretStore = {
-    kind: 'memory',
-    describe: () => 'memory',
-    get: (k) => memory.get(k),
-    set: async (k, v) => {
-      if (locked && k === RT_KEY) throw new Error('the keychain is locked');
-      await memory.set(k, v);
-    },
-    delete: (k) => memory.delete(k),
-  };
+  const { store, memory } = failingStore((k) => (locked && k === RT_KEY ? 'the keychain is locked' : undefined));
   const { log, lines } = recordingLog();
   const { session } = await resumed({ clock, scripted, store, log });
   scripted.next = () => scripted.fresh();
@@ -582,9 +567,7 @@ test('a rotated refresh token that could not be saved is used for the next refre
 });
 
 test('a resume whose stored ID token has expired refreshes once with the stored refresh token and hands out the new token', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
-  scripted.next = () => scripted.fresh();
+  const { clock, scripted } = onSleepingClock(true);
   const now = clock.now();
   const { session, store, held } = await resumed({ clock, scripted, held: token(now - 70 * MIN, 'rt0') });
   assert.deepEqual(scripted.calls, [{ at: now, refreshToken: 'rt0' }], 'refreshed during the resume');
@@ -601,9 +584,7 @@ test('a resume whose stored ID token has expired refreshes once with the stored 
 });
 
 test('a stored session with no recorded owner whose ID token names another issuer is dropped with one sentence, its refresh token sent nowhere', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
-  scripted.next = () => scripted.fresh();
+  const { clock, scripted } = onSleepingClock(true);
   const { log, lines } = recordingLog();
   const { session, store } = await resumed({ clock, scripted, log, held: token(clock.now(), 'rt-old', HOUR, { iss: 'https://old-id.example.org' }) });
   const reason = 'the stored session was issued by another issuer or client than https://id.example.com (client c), so it was dropped';
@@ -614,9 +595,7 @@ test('a stored session with no recorded owner whose ID token names another issue
 });
 
 test('a stored ID token naming another issuer is never handed out, even beside our refresh token: the resume refreshes', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
-  scripted.next = () => scripted.fresh();
+  const { clock, scripted } = onSleepingClock(true);
   const store = new MemorySecretStore();
   await store.set(secretKeys.tokenOwner(provider.name), tokenOwner(provider));
   const stray = token(clock.now(), 'rt0', HOUR, { iss: 'https://old-id.example.org' });
@@ -629,9 +608,7 @@ test('a stored ID token naming another issuer is never handed out, even beside o
 });
 
 test('after a sleep past the refresh time, recheck refreshes at once', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
-  scripted.next = () => scripted.fresh();
+  const { clock, scripted } = onSleepingClock(true);
   const { session, held } = await resumed({ clock, scripted });
   clock.sleep(58 * MIN); // timers do not run while asleep
   assert.equal(scripted.calls.length, 0);
@@ -643,9 +620,7 @@ test('after a sleep past the refresh time, recheck refreshes at once', async () 
 });
 
 test('after a sleep or a wall-clock jump that leaves the refresh ahead, recheck plans it for its time instead of waiting out the old timer', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
-  scripted.next = () => scripted.fresh();
+  const { clock, scripted } = onSleepingClock(true);
   const { session, held } = await resumed({ clock, scripted });
   clock.sleep(50 * MIN); // the timer still counts 55 min of running time
   session.recheck();
@@ -656,8 +631,7 @@ test('after a sleep or a wall-clock jump that leaves the refresh ahead, recheck 
 });
 
 test('a provider handing out tokens that expire at once is asked every 2 s, not in a loop', async () => {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   scripted.next = () => scripted.fresh(0);
   const { session } = await resumed({ clock, scripted, held: token(clock.now(), 'rt0', 0) });
   await clock.advance(20_000);
@@ -668,8 +642,7 @@ test('a provider handing out tokens that expire at once is asked every 2 s, not 
 
 /** Pocket ID down when the agent starts with an expired ID token: the resume's refresh fails, and so does every retry. */
 async function outageAtResume() {
-  const clock = new SleepingClock();
-  const scripted = new ScriptedProvider(clock);
+  const { clock, scripted } = onSleepingClock();
   const started = clock.now();
   const { session } = await resumed({ clock, scripted, held: token(started - 2 * HOUR, 'rt0') });
   const gaps = () => scripted.calls.slice(1).map((c, i) => c.at - scripted.calls[i]!.at);
