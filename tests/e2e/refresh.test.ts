@@ -141,9 +141,9 @@ describe('a Pocket ID outage while the token is valid', () => {
     assert.equal(session.snapshot().lastRefresh?.result, 'retrying');
     assert.match(session.snapshot().lastRefresh?.message ?? '', /https:\/\/localhost:\d+ answered HTTP 503 \(service unavailable\)/);
     const gaps = tries.slice(1).map((t, i) => t - tries[i]!);
-    // Each interval runs from the failed answer, a few real milliseconds after the try.
+    // Each interval runs from the failed answer, a few real milliseconds after the try (1.5 s allowed for a busy machine).
     const planned = [2_000, 4_000, 8_000, Math.max(2_000, Math.min(16_000, (expires - tries[3]!) / 30))];
-    gaps.forEach((gap, i) => assert.ok(gap >= planned[i]! && gap < planned[i]! + 1_000, `interval ${i + 1} is ${gap} ms, planned ${Math.round(planned[i]!)} ms (all: ${gaps.join(', ')})`));
+    gaps.forEach((gap, i) => assert.ok(gap >= planned[i]! && gap < planned[i]! + 1_500, `interval ${i + 1} is ${gap} ms, planned ${Math.round(planned[i]!)} ms (all: ${gaps.join(', ')})`));
     assert.ok(planned[3]! < 16_000, 'the fourth interval is shortened by the time left, not doubled');
     const during = await stack.kubectl(['get', '--raw', '/version']);
     assert.equal(during.code, 0, during.stderr);
