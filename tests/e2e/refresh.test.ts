@@ -91,7 +91,7 @@ describe('keeping the session alive, one refresh at a time', () => {
   });
 });
 
-describe('a provider that cannot be reached', () => {
+describe('a Pocket ID outage while the token is valid', () => {
   const stack = new Stack();
   const clock = new ManualClock();
   let agent: Agent;
@@ -99,24 +99,83 @@ describe('a provider that cannot be reached', () => {
     agent = await signedInAgent(stack, clock, 3600);
   });
   after(async () => {
+    await stack.pocketId?.clearFault().catch(() => {});
     await agent?.stop();
     await stack.close();
   });
 
-  test('network errors while the token is valid are retried with backoff, and kubectl keeps working', async () => {
+  /**
+   * Moves the agent's clock to the planned try and waits for its outcome. Returns when the try was and, while
+   * the stand-in runs, whether its staged fault answered it (its count goes up by one per request).
+   */
+  const nextTry = async (stand = true): Promise<{ at: number; faulted: boolean }> => {
+    const session = agent.session('pocket-id')!;
+    const planned = Date.parse(session.snapshot().nextRefreshAt!);
+    assert.ok(planned > clock.now(), 'a try is planned ahead');
+    const served = stand ? (await stack.pocketId.faultStats()).served : 0;
+    const outcome = once(session, 'change');
+    clock.advance(planned + 1 - clock.now()); // +1: the plan is shown to the millisecond, the timer may be finer
+    const at = clock.now();
+    await outcome;
+    const faulted = stand ? (await stack.pocketId.faultStats()).served - served : 0;
+    assert.ok(faulted <= 1, `one request per try (${faulted})`);
+    return { at, faulted: faulted === 1 };
+  };
+
+  test('is retried with backoff (2, 4, 8 s, then a thirtieth of the time left), kubectl keeps working, and the session recovers when Pocket ID returns', async () => {
     const warm = await stack.kubectl(['get', '--raw', '/version']);
     assert.equal(warm.code, 0, warm.stderr);
-    await stack.pocketId.close();
     const session = agent.session('pocket-id')!;
-    const due = Date.parse(session.snapshot().nextRefreshAt!);
-    clock.advance(due - clock.now() + 1);
-    // The background refresh is in flight; joining it waits for its outcome without starting another.
-    await session.refresh('background').catch(() => {});
+    const expires = Date.parse(session.snapshot().idToken!.expiresAt);
+    const start = await stack.pocketId.stats();
+    // Its reverse proxy answers 503 while Pocket ID is down.
+    await stack.pocketId.setFault({ endpoint: 'token', status: 503 });
+
+    const tries: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const attempt = await nextTry();
+      assert.ok(attempt.faulted, `try ${i + 1} reached Pocket ID's proxy`);
+      tries.push(attempt.at);
+    }
+    assert.equal(session.snapshot().state, 'signed-in', 'an outage does not sign the user out');
+    assert.equal(session.snapshot().lastRefresh?.result, 'retrying');
+    assert.match(session.snapshot().lastRefresh?.message ?? '', /https:\/\/localhost:\d+ answered HTTP 503 \(service unavailable\)/);
+    const gaps = tries.slice(1).map((t, i) => t - tries[i]!);
+    // Each interval runs from the failed answer, a few real milliseconds after the try (1.5 s allowed for a busy machine).
+    const planned = [2_000, 4_000, 8_000, Math.max(2_000, Math.min(16_000, (expires - tries[3]!) / 30))];
+    gaps.forEach((gap, i) => assert.ok(gap >= planned[i]! && gap < planned[i]! + 1_500, `interval ${i + 1} is ${gap} ms, planned ${Math.round(planned[i]!)} ms (all: ${gaps.join(', ')})`));
+    assert.ok(planned[3]! < 16_000, 'the fourth interval is shortened by the time left, not doubled');
+    const during = await stack.kubectl(['get', '--raw', '/version']);
+    assert.equal(during.code, 0, during.stderr);
+
+    await stack.pocketId.clearFault();
+    assert.equal((await nextTry()).faulted, false, 'Pocket ID is back');
+    const end = await stack.pocketId.stats();
+    assert.equal((await stack.pocketId.faultStats()).served, 5, 'the proxy answered the five tries of the outage');
+    assert.equal(end.refreshGrants - start.refreshGrants, 1, 'Pocket ID itself got one refresh, after it returned');
+    assert.equal(end.refreshFailures, start.refreshFailures, 'and accepted it: the refresh token kept through the outage was good');
+    assert.equal(end.codeGrants, start.codeGrants, 'no browser sign-in');
+    const snap = session.snapshot();
+    assert.equal(snap.state, 'signed-in');
+    assert.equal(snap.lastRefresh?.result, 'ok');
+    assert.equal(snap.lastRefresh?.trigger, 'background');
+    assert.equal(Date.parse(snap.nextRefreshAt!), Date.parse(snap.idToken!.expiresAt) - 5 * 60_000, 'the next refresh is planned 5 min before the new expiry');
+    const ahead = Date.parse(snap.nextRefreshAt!) - clock.now();
+    assert.ok(ahead > 54 * 60_000 && ahead <= 55 * 60_000, `the next refresh is ${Math.round(ahead / 1000)} s away, not a retry`);
+    const after = await stack.kubectl(['get', '--raw', '/version']);
+    assert.equal(after.code, 0, after.stderr);
+  });
+
+  test('a Pocket ID that cannot be reached at all is retried the same way, starting over at 2 s, and kubectl keeps working', async () => {
+    const session = agent.session('pocket-id')!;
+    await stack.pocketId.close();
+    const first = await nextTry(false);
     const snap = session.snapshot();
     assert.equal(snap.state, 'signed-in', 'a network error does not sign the user out');
     assert.equal(snap.lastRefresh?.result, 'retrying');
     assert.match(snap.lastRefresh?.message ?? '', /cannot reach https:\/\/localhost:\d+/);
-    assert.ok(Date.parse(snap.nextRefreshAt!) > clock.now(), 'a retry is scheduled');
+    const retryIn = Date.parse(snap.nextRefreshAt!) - first.at;
+    assert.ok(retryIn >= 2_000 && retryIn < 3_000, `the first retry after a good refresh is 2 s away, the backoff having been reset (${retryIn} ms)`);
     const res = await stack.kubectl(['get', '--raw', '/version']);
     assert.equal(res.code, 0, res.stderr);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { secretKeys } from '../../electron/core/session/providers.js';
 import { HELPER, launchChromium, Stack } from '../support/stack.js';
 
 let browser: Browser;
@@ -11,6 +12,11 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
+
+/** When an ID token expires (its exp claim, in ms). */
+function idTokenExpiry(idToken: string): number {
+  return (JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number }).exp * 1000;
+}
 
 interface WhoAmI {
   status: { userInfo: { username: string; groups: string[] } };
@@ -96,15 +102,39 @@ describe('sign-in through the browser, then kubectl through the written kubeconf
     assert.ok(!log.includes(refreshToken));
   });
 
-  test('an agent restart resumes the session from the stored refresh token, with no browser', async () => {
-    const before = await stack.pocketId.stats();
+  test('an agent restarted after its ID token expired resumes with the rotated refresh token: no browser, no invalid_grant', async () => {
+    const stored = async () => JSON.parse(await readFile(stack.home.secretsFile, 'utf8')) as Record<string, string>;
+    const refreshKey = secretKeys.refreshToken(stack.provider);
+    const signedInWith = (await stored())[refreshKey];
+    // One-second ID tokens from here on, so the one stored when the agent stops has expired by the restart.
+    await stack.pocketId.setIdTokenTtl(1);
+    const rotation = await stack.cli(['refresh']);
+    assert.equal(rotation.code, 0, rotation.stderr);
     assert.equal(await stack.stopAgentProcess(agent), 0);
     await assert.rejects(stat(stack.home.socketPath), 'the socket is removed on SIGTERM');
+    await stack.pocketId.setIdTokenTtl(3600);
+    const atStop = await stored();
+    const rotated = atStop[refreshKey];
+    assert.ok(rotated && rotated !== signedInWith, 'Pocket ID rotated the refresh token, and the agent stored the new one');
+    const expiresAt = idTokenExpiry(atStop[secretKeys.idToken(stack.provider)]!);
+    assert.ok(expiresAt - Date.now() <= 1_000, 'the stored ID token is a one-second token');
+    // The agent runs on the real clock: wait (at most a second) until the stored ID token has expired.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 50));
+
+    const before = await stack.pocketId.stats();
     agent = await stack.startAgentProcess();
     const res = await stack.kubectl(['auth', 'whoami', '-o', 'json']);
     assert.equal(res.code, 0, res.stderr);
     const after = await stack.pocketId.stats();
-    assert.equal(after.codeGrants, before.codeGrants, 'no new sign-in');
+    assert.equal(after.codeGrants, before.codeGrants, 'no browser sign-in');
+    assert.equal(after.deviceGrants, before.deviceGrants, 'no device sign-in');
+    assert.equal(after.refreshGrants - before.refreshGrants, 1, 'the resume refreshed once');
+    assert.equal(after.refreshFailures, before.refreshFailures, 'Pocket ID accepted the stored refresh token (no invalid_grant)');
+    const log = (agent as unknown as { log: string }).log;
+    assert.match(log, /pocket-id: resuming the stored session with a refresh/);
+    assert.match(log, /pocket-id: refreshed \(resume\)/);
+    assert.doesNotMatch(log, /invalid_grant|ended the session|not signed in/);
+    assert.notEqual((await stored())[refreshKey], rotated, 'the resume rotated it again and stored the new one');
   });
 
   test('a revoked session gives one clear sign-in-again message', async () => {

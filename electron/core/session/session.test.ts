@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Clock } from '../platform/clock.js';
 import { ManualClock } from '../../../tests/support/clock.js';
 import { OidcError, type TokenSet } from '../oidc/oidc.js';
 import { secretKeys, tokenOwner, type ProviderConfig } from './providers.js';
 import { MemorySecretStore, type SecretStore } from './secret-store.js';
-import { Session, type SessionOidc } from './session.js';
+import { Session, type Logger, type SessionOidc } from './session.js';
 
 const ISSUER = 'https://id.example.com';
 const MIN = 60_000;
@@ -12,25 +13,29 @@ const HOUR = 60 * MIN;
 const provider: ProviderConfig = { name: 'pocket-id', issuer: ISSUER, clientId: 'c', confidential: false, scopes: ['openid'], callbackPort: 8000 };
 
 /** An ID token as Pocket ID would issue it at `issuedAt` on Pocket ID's clock (unsigned: the session only reads claims). */
-function token(issuedAt: number, refreshToken: string, ttlMs = HOUR): TokenSet {
+function token(issuedAt: number, refreshToken: string, ttlMs = HOUR, claimed: { sub?: string; iss?: string } = {}): TokenSet {
   const iat = Math.floor(issuedAt / 1000);
-  const claims = { iss: ISSUER, sub: 'alice', aud: ['c'], iat, exp: iat + ttlMs / 1000 };
+  const claims = { iss: claimed.iss ?? ISSUER, sub: claimed.sub ?? 'alice', aud: ['c'], iat, exp: iat + ttlMs / 1000 };
   const idToken = `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
   return { idToken, refreshToken, claims, issuedAt: iat * 1000, expiresAt: (iat + ttlMs / 1000) * 1000 };
 }
 
-type Answer = 'network' | 'hang' | ((sent: string) => TokenSet);
+/** `held`: the answer waits until the test calls release(). */
+type Answer = 'network' | 'hang' | 'held' | ((sent: string) => TokenSet);
 
 /** A provider that answers refreshes as the test scripts them, and records what it was sent and when. */
 class ScriptedProvider implements Partial<SessionOidc> {
   calls: { at: number; refreshToken: string }[] = [];
+  /** The ID token hints sign-outs sent to the end-session endpoint. */
+  endSessions: string[] = [];
   pending = 0;
   next: Answer = 'network';
   private n = 0;
-  constructor(private readonly clock: ManualClock, private readonly providerClockOffset = 0) {}
+  private held: ((answer: () => TokenSet) => void)[] = [];
+  constructor(private readonly clock: Pick<Clock, 'now'>, private readonly providerClockOffset = 0) {}
 
   /** Fresh tokens as Pocket ID issues them: iat is Pocket ID's now (this clock minus the offset). */
-  fresh = (): TokenSet => token(this.clock.now() - this.providerClockOffset, `rt${++this.n}`);
+  fresh = (ttlMs = HOUR): TokenSet => token(this.clock.now() - this.providerClockOffset, `rt${++this.n}`, ttlMs);
 
   refresh = async (refreshToken: string): Promise<TokenSet> => {
     this.calls.push({ at: this.clock.now(), refreshToken });
@@ -39,22 +44,61 @@ class ScriptedProvider implements Partial<SessionOidc> {
       this.pending++;
       return new Promise<TokenSet>(() => {});
     }
+    if (answer === 'held') {
+      return new Promise<TokenSet>((resolve, reject) =>
+        this.held.push((make) => {
+          try {
+            resolve(make());
+          } catch (err) {
+            reject(err as Error);
+          }
+        }),
+      );
+    }
     if (answer === 'network') throw new OidcError('Refreshing the session failed: cannot reach the provider (ECONNREFUSED).', 'network');
     return answer(refreshToken);
+  };
+
+  /** Answers the oldest held refresh now. */
+  release(make: () => TokenSet): void {
+    const answer = this.held.shift();
+    assert.ok(answer, 'a refresh is held at the provider');
+    answer(make);
+  }
+
+  endSession = async (idTokenHint: string): Promise<void> => {
+    this.endSessions.push(idTokenHint);
   };
 }
 
 /** Lets the session's promise chains (store writes, refresh outcomes) settle. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function resumed(opts: { clock: ManualClock; scripted: ScriptedProvider; store?: SecretStore; held?: TokenSet; onDemandWaitMs?: number }) {
+async function resumed(opts: { clock: Clock; scripted: ScriptedProvider; store?: SecretStore; held?: TokenSet; onDemandWaitMs?: number; log?: Logger }) {
   const store = opts.store ?? new MemorySecretStore();
   const held = opts.held ?? token(opts.clock.now(), 'rt0');
   await store.set(secretKeys.refreshToken(provider.name), held.refreshToken!);
   await store.set(secretKeys.idToken(provider.name), held.idToken);
-  const session = new Session(provider, { store, clock: opts.clock, oidc: opts.scripted as unknown as SessionOidc, onDemandWaitMs: opts.onDemandWaitMs });
+  const session = new Session(provider, { store, clock: opts.clock, oidc: opts.scripted as unknown as SessionOidc, onDemandWaitMs: opts.onDemandWaitMs, log: opts.log });
   await session.resume();
   return { session, store, held };
+}
+
+/** A memory store whose writes fail while `failure` names a reason (a full disk, a locked keychain). */
+function failingStore(failure: (key: string, value: string) => string | undefined): { store: SecretStore; memory: MemorySecretStore } {
+  const memory = new MemorySecretStore();
+  const store: SecretStore = {
+    kind: 'memory',
+    describe: () => 'memory',
+    get: (k) => memory.get(k),
+    set: async (k, v) => {
+      const why = failure(k, v);
+      if (why) throw new Error(why);
+      await memory.set(k, v);
+    },
+    delete: (k) => memory.delete(k),
+  };
+  return { store, memory };
 }
 
 test('kubectl asking during an outage does not push the background retry later', async () => {
@@ -114,18 +158,8 @@ test('when Pocket ID hangs, kubectl gets the still-valid token after the on-dema
 test('a reloaded session resumes from a rotated refresh token that could not be saved, not from the spent one', async () => {
   const clock = new ManualClock();
   const scripted = new ScriptedProvider(clock);
-  const memory = new MemorySecretStore();
   let diskFull = false;
-  const store: SecretStore = {
-    kind: 'memory',
-    describe: () => 'memory',
-    get: (k) => memory.get(k),
-    set: async (k, v) => {
-      if (diskFull) throw new Error('ENOSPC: no space left on device');
-      await memory.set(k, v);
-    },
-    delete: (k) => memory.delete(k),
-  };
+  const { store } = failingStore(() => (diskFull ? 'ENOSPC: no space left on device' : undefined));
   const { session: first } = await resumed({ clock, scripted, store });
   scripted.next = () => scripted.fresh();
   diskFull = true;
@@ -142,17 +176,7 @@ test('a reloaded session resumes from a rotated refresh token that could not be 
 test('a rotated refresh token that could not be saved leaves no spent token behind for the next start', async () => {
   const clock = new ManualClock();
   const scripted = new ScriptedProvider(clock);
-  const memory = new MemorySecretStore();
-  const store: SecretStore = {
-    kind: 'memory',
-    describe: () => 'memory',
-    get: (k) => memory.get(k),
-    set: async (k, v) => {
-      if (k === secretKeys.refreshToken(provider.name) && v !== 'rt0') throw new Error('the keychain is locked');
-      await memory.set(k, v);
-    },
-    delete: (k) => memory.delete(k),
-  };
+  const { store, memory } = failingStore((k, v) => (k === secretKeys.refreshToken(provider.name) && v !== 'rt0' ? 'the keychain is locked' : undefined));
   const { session } = await resumed({ clock, scripted, store });
   scripted.next = () => scripted.fresh();
   await session.refresh('manual');
@@ -240,5 +264,420 @@ test('a session stored before owners were recorded resumes when its ID token nam
   assert.equal(session.signedIn, true);
   assert.deepEqual(scripted.calls.map((c) => c.refreshToken), ['rt-legacy']);
   assert.equal(await store.get(secretKeys.tokenOwner(provider.name)), tokenOwner(provider));
+  session.stop();
+});
+
+/**
+ * A clock like Node's: now() is the wall clock, and timers count running time (CLOCK_MONOTONIC), which stops
+ * while the laptop sleeps and ignores a wall-clock jump. advance() fires each timer at its own due time and
+ * lets the session's promise chains settle after each; it fires at most `maxTimers`, so a refresh loop shows
+ * as a count rather than a hang.
+ */
+class SleepingClock implements Clock {
+  private wall = Date.parse('2026-03-02T09:00:00Z');
+  private running = 0;
+  private timers: { due: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+
+  now(): number {
+    return this.wall;
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    const id = this.nextId++;
+    this.timers.push({ due: this.running + Math.max(0, ms), fn, id });
+    return () => {
+      this.timers = this.timers.filter((t) => t.id !== id);
+    };
+  }
+
+  /** Asleep (or the wall clock set forward) for `ms`: wall time moves, timers do not. */
+  sleep(ms: number): void {
+    this.wall += ms;
+  }
+
+  async advance(ms: number, maxTimers = 1_000): Promise<void> {
+    const end = this.running + ms;
+    for (let fired = 0; fired < maxTimers; fired++) {
+      await settle();
+      const next = this.timers.filter((t) => t.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((t) => t.id !== next.id);
+      this.wall += next.due - this.running;
+      this.running = next.due;
+      next.fn();
+    }
+    this.wall += end - this.running;
+    this.running = end;
+    await settle();
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+}
+
+/** A sleeping clock and a scripted provider on it: answering with fresh tokens, or (by default) unreachable. */
+function onSleepingClock(answering = false): { clock: SleepingClock; scripted: ScriptedProvider } {
+  const clock = new SleepingClock();
+  const scripted = new ScriptedProvider(clock);
+  if (answering) scripted.next = () => scripted.fresh();
+  return { clock, scripted };
+}
+
+/**
+ * A store that applies writes one at a time, in order, as the file and keychain stores do; hold() makes the
+ * next write of a key wait, so a test can act while it is under way.
+ */
+class SerializedStore implements SecretStore {
+  readonly kind = 'memory' as const;
+  readonly data = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private gates = new Map<string, { gate: Promise<void>; reached: () => void }>();
+
+  describe(): string {
+    return 'memory, one write at a time';
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    await this.queue;
+    return this.data.get(key);
+  }
+
+  set(key: string, value: string): Promise<void> {
+    return this.write(key, () => this.data.set(key, value));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.write(key, () => this.data.delete(key));
+  }
+
+  hold(key: string): { reached: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let reached!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const wasReached = new Promise<void>((resolve) => (reached = resolve));
+    this.gates.set(key, { gate, reached });
+    return { reached: wasReached, release };
+  }
+
+  private write(key: string, apply: () => void): Promise<void> {
+    const held = this.gates.get(key);
+    this.gates.delete(key);
+    held?.reached();
+    const run = this.queue.then(async () => {
+      await held?.gate;
+      apply();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const RT_KEY = secretKeys.refreshToken(provider.name);
+
+/** The provider's session entries left in the store. */
+async function storedSession(store: SecretStore): Promise<Record<string, string>> {
+  const left: Record<string, string> = {};
+  for (const key of secretKeys.session(provider.name)) {
+    const value = await store.get(key);
+    if (value !== undefined) left[key] = value;
+  }
+  return left;
+}
+
+function recordingLog(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { log: (level, message) => lines.push(`${level}: ${message}`), lines };
+}
+
+const notSignedIn = (reason: string) => `PocketKube: not signed in to pocket-id (${reason}). Run \`pocketkube login pocket-id\` or use Sign in in the PocketKube tray.`;
+
+test('while Pocket ID is unreachable, kubectl gets the token that is still valid, with its real expiry', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const { session, held } = await resumed({ clock, scripted });
+  clock.sleep(held.expiresAt - 50_000 - clock.now()); // 50 s left: under the 60 s floor, so kubectl's call refreshes first
+  const cred = await session.credential();
+  assert.deepEqual(scripted.calls, [{ at: clock.now(), refreshToken: 'rt0' }], 'the refresh was tried first');
+  assert.equal(cred.token, held.idToken);
+  assert.equal(cred.expiresAt, held.expiresAt);
+  assert.equal(cred.expirationTimestamp, iso(held.expiresAt - 30_000), 'kubectl asks again 30 s before the real expiry');
+  assert.equal(session.snapshot().state, 'signed-in');
+  session.stop();
+});
+
+test('once the token has expired and Pocket ID is unreachable, kubectl is refused with one sentence and the session is kept', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const { session, store, held } = await resumed({ clock, scripted });
+  clock.sleep(held.expiresAt + 10_000 - clock.now()); // the laptop wakes 10 s after expiry, Pocket ID still down
+  await assert.rejects(session.credential(), {
+    code: 'offline',
+    needsSignIn: false,
+    message: 'PocketKube: Refreshing the session failed: cannot reach the provider (ECONNREFUSED); retrying in 2 s, and kubectl gets a new token once Pocket ID answers (the current one expired 10 s ago).',
+  });
+  assert.deepEqual(scripted.calls, [{ at: clock.now(), refreshToken: 'rt0' }]);
+  const snap = session.snapshot();
+  assert.equal(snap.state, 'signed-in', 'an outage is no reason to sign out');
+  assert.equal(snap.nextRefreshAt, iso(clock.now() + 2_000), 'the retry is planned in 2 s, not left at the refresh time the sleep skipped');
+  assert.equal(await store.get(RT_KEY), 'rt0', 'the refresh token is kept for when Pocket ID is back');
+  session.stop();
+});
+
+test('a refresh answer that fails validation signs the session out with its reason and is never sent again', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const { session, store, held } = await resumed({ clock, scripted });
+  // As OidcClient.refresh reports an ID token that fails its checks: Pocket ID answered 200, so the refresh token is spent.
+  const reason = 'unexpected JWT "iat" (issued at) claim value, timestamp is <= now() + clockTolerance (check the issuer URL and client id)';
+  scripted.next = () => {
+    throw new OidcError(`Refreshing the session failed: ${reason}.`, 'rejected', 'unusable_answer');
+  };
+  await clock.advance(held.expiresAt - 5 * MIN - clock.now()); // the background refresh comes due
+  assert.deepEqual(scripted.calls, [{ at: held.expiresAt - 5 * MIN, refreshToken: 'rt0' }]);
+  const snap = session.snapshot();
+  assert.equal(snap.state, 'signed-out');
+  assert.equal(snap.signedOutReason, reason);
+  assert.deepEqual(snap.lastRefresh, { at: iso(held.expiresAt - 5 * MIN), trigger: 'background', result: 'signed-out', message: `Refreshing the session failed: ${reason}.` });
+  await assert.rejects(session.credential(), { code: 'signed_out', needsSignIn: true, message: notSignedIn(reason) });
+  assert.deepEqual(await storedSession(store), {});
+  await clock.advance(HOUR);
+  assert.equal(scripted.calls.length, 1, 'no retry with the spent refresh token');
+});
+
+test('a refresh that returns a token for another user is refused and signs the session out, keeping neither token', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const { log, lines } = recordingLog();
+  const { session, store } = await resumed({ clock, scripted, log });
+  scripted.next = () => token(clock.now(), 'rt-mallory', HOUR, { sub: 'mallory' });
+  await assert.rejects(session.refresh('manual'), { code: 'signed_out' });
+  assert.equal(session.snapshot().state, 'signed-out');
+  assert.equal(session.snapshot().signedOutReason, 'Pocket ID returned a token for another user');
+  await assert.rejects(session.credential(), { code: 'signed_out', message: notSignedIn('Pocket ID returned a token for another user') });
+  assert.deepEqual(await storedSession(store), {});
+  assert.ok(!lines.some((l) => l.includes('rt-mallory')), 'the other refresh token is in no log');
+});
+
+test('signing out while a refresh is in flight wins: the answer that lands later is dropped', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const { session, store, held } = await resumed({ clock, scripted });
+  scripted.next = 'held';
+  const refreshing = session.refresh('manual');
+  await settle();
+  await session.logout();
+  scripted.release(() => scripted.fresh());
+  await refreshing;
+  assert.equal(session.snapshot().state, 'signed-out');
+  assert.equal(session.snapshot().signedOutReason, 'you signed out');
+  await assert.rejects(session.credential(), { code: 'signed_out' });
+  assert.deepEqual(await storedSession(store), {});
+  assert.deepEqual(scripted.endSessions, [held.idToken], 'Pocket ID is told to end the session');
+  assert.equal(clock.pendingTimers(), 0, 'no refresh is planned');
+});
+
+for (const [what, key] of [
+  ['its owner', secretKeys.tokenOwner(provider.name)],
+  ['the token itself', RT_KEY],
+] as const) {
+  test(`signing out while the rotated refresh token is being saved (${what} being written) leaves nothing stored and nothing signed in`, async () => {
+    const { clock, scripted } = onSleepingClock(true);
+    const store = new SerializedStore();
+    const { session } = await resumed({ clock, scripted, store });
+    const write = store.hold(key);
+    const refreshing = session.refresh('manual');
+    await write.reached;
+    const signingOut = session.logout();
+    write.release();
+    await Promise.all([refreshing, signingOut]);
+    assert.equal(session.snapshot().state, 'signed-out');
+    await assert.rejects(session.credential(), { code: 'signed_out' });
+    assert.deepEqual(await storedSession(store), {}, 'a restart must not resume the session the user signed out of');
+    assert.equal(clock.pendingTimers(), 0);
+  });
+}
+
+/** A refresh held at Pocket ID while the agent reloads the provider: the old session is quiesced, then a new one resumes. */
+async function reloadDuringRefresh(next: ProviderConfig) {
+  const { clock, scripted } = onSleepingClock();
+  const store = new MemorySecretStore();
+  const { session: old, held } = await resumed({ clock, scripted, store });
+  scripted.next = 'held';
+  old.refresh('background').catch(() => {});
+  await settle();
+  // As Agent.doReloadProviders does it.
+  const reload = (async () => {
+    await old.quiesce();
+    const session = new Session(next, { store, clock, oidc: scripted as unknown as SessionOidc });
+    await session.resume();
+    return session;
+  })();
+  await settle(); // Pocket ID takes its time to answer
+  scripted.release(() => scripted.fresh());
+  return { clock, scripted, store, held, session: await reload };
+}
+
+test('a provider reloaded during a refresh waits for it, and the new session refreshes with the rotated token', async () => {
+  const { scripted, session } = await reloadDuringRefresh(provider);
+  scripted.next = () => scripted.fresh();
+  await session.refresh('manual');
+  assert.deepEqual(scripted.calls.map((c) => c.refreshToken), ['rt0', 'rt1'], 'rt0 was spent by the first refresh');
+  session.stop();
+});
+
+test('a provider re-pointed during a refresh drops the rotated token once it lands, and sends it nowhere', async () => {
+  const elsewhere = { ...provider, issuer: 'https://elsewhere.example.net' };
+  const { scripted, store, session } = await reloadDuringRefresh(elsewhere);
+  await assert.rejects(session.credential(), /issued by another issuer or client than https:\/\/elsewhere\.example\.net/);
+  assert.deepEqual(scripted.calls.map((c) => c.refreshToken), ['rt0']);
+  assert.deepEqual(await storedSession(store), {}, 'no token of the old issuer is left under this name');
+});
+
+test('a provider removed during a refresh keeps nothing of the answer that lands afterwards', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const { session, store, held } = await resumed({ clock, scripted });
+  scripted.next = 'held';
+  session.refresh('background').catch(() => {});
+  await settle();
+  // As Agent.removeProvider does it: sign out, then the reload quiesces the session.
+  await session.logout('provider removed');
+  const quiesced = session.quiesce();
+  scripted.release(() => scripted.fresh());
+  await quiesced;
+  assert.deepEqual(await storedSession(store), {});
+  assert.equal(session.snapshot().signedOutReason, 'provider removed');
+  assert.deepEqual(scripted.endSessions, [held.idToken]);
+});
+
+test('a rotated refresh token that could not be saved is used for the next refresh, and saved when the agent stops', async () => {
+  const { clock, scripted } = onSleepingClock();
+  let locked = false;
+  const { store, memory } = failingStore((k) => (locked && k === RT_KEY ? 'the keychain is locked' : undefined));
+  const { log, lines } = recordingLog();
+  const { session } = await resumed({ clock, scripted, store, log });
+  scripted.next = () => scripted.fresh();
+  locked = true;
+  await session.refresh('manual');
+  await session.refresh('manual');
+  assert.deepEqual(scripted.calls.map((c) => c.refreshToken), ['rt0', 'rt1'], 'the second refresh sends the token held in memory');
+  const errors = lines.filter((l) => l.startsWith('error:'));
+  assert.deepEqual(errors, Array(2).fill('error: pocket-id: could not save the rotated refresh token (the keychain is locked); the session is kept in memory until the agent stops.'));
+  assert.ok(!lines.some((l) => /rt\d/.test(l)), 'no refresh token in the log');
+  locked = false;
+  await session.quiesce();
+  assert.equal(await memory.get(RT_KEY), 'rt2', 'the newest token is saved when the agent stops');
+});
+
+test('a resume whose stored ID token has expired refreshes once with the stored refresh token and hands out the new token', async () => {
+  const { clock, scripted } = onSleepingClock(true);
+  const now = clock.now();
+  const { session, store, held } = await resumed({ clock, scripted, held: token(now - 70 * MIN, 'rt0') });
+  assert.deepEqual(scripted.calls, [{ at: now, refreshToken: 'rt0' }], 'refreshed during the resume');
+  const snap = session.snapshot();
+  assert.deepEqual(snap.lastRefresh, { at: iso(now), trigger: 'resume', result: 'ok' });
+  assert.equal(snap.nextRefreshAt, iso(now + 55 * MIN));
+  const cred = await session.credential();
+  assert.notEqual(cred.token, held.idToken);
+  assert.equal(cred.expiresAt, now + HOUR);
+  assert.equal(await store.get(RT_KEY), 'rt1');
+  assert.equal(await store.get(secretKeys.idToken(provider.name)), cred.token);
+  assert.equal(scripted.calls.length, 1);
+  session.stop();
+});
+
+test('a stored session with no recorded owner whose ID token names another issuer is dropped with one sentence, its refresh token sent nowhere', async () => {
+  const { clock, scripted } = onSleepingClock(true);
+  const { log, lines } = recordingLog();
+  const { session, store } = await resumed({ clock, scripted, log, held: token(clock.now(), 'rt-old', HOUR, { iss: 'https://old-id.example.org' }) });
+  const reason = 'the stored session was issued by another issuer or client than https://id.example.com (client c), so it was dropped';
+  assert.deepEqual(lines, [`warn: pocket-id: ${reason}; run \`pocketkube login pocket-id\`.`]);
+  assert.equal(scripted.calls.length, 0);
+  assert.deepEqual(await storedSession(store), {});
+  await assert.rejects(session.credential(), { code: 'signed_out', message: notSignedIn(reason) });
+});
+
+test('a stored ID token naming another issuer is never handed out, even beside our refresh token: the resume refreshes', async () => {
+  const { clock, scripted } = onSleepingClock(true);
+  const store = new MemorySecretStore();
+  await store.set(secretKeys.tokenOwner(provider.name), tokenOwner(provider));
+  const stray = token(clock.now(), 'rt0', HOUR, { iss: 'https://old-id.example.org' });
+  const { session } = await resumed({ clock, scripted, store, held: stray });
+  assert.deepEqual(scripted.calls, [{ at: clock.now(), refreshToken: 'rt0' }]);
+  const cred = await session.credential();
+  assert.notEqual(cred.token, stray.idToken);
+  assert.equal(JSON.parse(Buffer.from(cred.token.split('.')[1]!, 'base64url').toString()).iss, ISSUER);
+  session.stop();
+});
+
+test('after a sleep past the refresh time, recheck refreshes at once', async () => {
+  const { clock, scripted } = onSleepingClock(true);
+  const { session, held } = await resumed({ clock, scripted });
+  clock.sleep(58 * MIN); // timers do not run while asleep
+  assert.equal(scripted.calls.length, 0);
+  session.recheck();
+  assert.deepEqual(scripted.calls, [{ at: held.issuedAt + 58 * MIN, refreshToken: 'rt0' }]);
+  await settle();
+  assert.equal(session.snapshot().nextRefreshAt, iso(held.issuedAt + (58 + 55) * MIN));
+  session.stop();
+});
+
+test('after a sleep or a wall-clock jump that leaves the refresh ahead, recheck plans it for its time instead of waiting out the old timer', async () => {
+  const { clock, scripted } = onSleepingClock(true);
+  const { session, held } = await resumed({ clock, scripted });
+  clock.sleep(50 * MIN); // the timer still counts 55 min of running time
+  session.recheck();
+  assert.equal(scripted.calls.length, 0, 'not due yet');
+  await clock.advance(5 * MIN);
+  assert.deepEqual(scripted.calls, [{ at: held.issuedAt + 55 * MIN, refreshToken: 'rt0' }], 'refreshed 5 min before expiry, not 45 min after it');
+  session.stop();
+});
+
+test('a provider handing out tokens that expire at once is asked every 2 s, not in a loop', async () => {
+  const { clock, scripted } = onSleepingClock();
+  scripted.next = () => scripted.fresh(0);
+  const { session } = await resumed({ clock, scripted, held: token(clock.now(), 'rt0', 0) });
+  await clock.advance(20_000);
+  const gaps = scripted.calls.map((c, i) => c.at - (scripted.calls[i - 1]?.at ?? clock.now() - 20_000));
+  assert.deepEqual(gaps, Array(10).fill(2_000), `ten refreshes in 20 s, each 2 s after the last (${scripted.calls.length} made)`);
+  session.stop();
+});
+
+/** Pocket ID down when the agent starts with an expired ID token: the resume's refresh fails, and so does every retry. */
+async function outageAtResume() {
+  const { clock, scripted } = onSleepingClock();
+  const started = clock.now();
+  const { session } = await resumed({ clock, scripted, held: token(started - 2 * HOUR, 'rt0') });
+  const gaps = () => scripted.calls.slice(1).map((c, i) => c.at - scripted.calls[i]!.at);
+  return { clock, scripted, session, started, gaps };
+}
+
+test('a failed refresh is retried 2 s later, then at doubling intervals', async () => {
+  const { clock, session, gaps } = await outageAtResume();
+  await clock.advance(64_000);
+  assert.deepEqual(gaps(), [2_000, 2_000, 4_000, 8_000, 16_000, 32_000]);
+  assert.equal(session.snapshot().state, 'signed-in');
+  session.stop();
+});
+
+test('the retry interval stops doubling at 60 s', async () => {
+  const { clock, session, gaps } = await outageAtResume();
+  await clock.advance(64_000 + 5 * 60_000);
+  assert.deepEqual(gaps().slice(5), [32_000, 60_000, 60_000, 60_000, 60_000, 60_000]);
+  session.stop();
+});
+
+test('once Pocket ID answers again, the next refresh is planned normally and a later outage starts over at 2 s', async () => {
+  const { clock, scripted, session, started } = await outageAtResume();
+  await clock.advance(64_000); // six retries: the next is 60 s away
+  scripted.next = () => scripted.fresh();
+  await clock.advance(60_000);
+  const back = started + 124_000;
+  assert.deepEqual(scripted.calls.at(-1), { at: back, refreshToken: 'rt0' });
+  assert.deepEqual(session.snapshot().lastRefresh, { at: iso(back), trigger: 'background', result: 'ok' });
+  assert.equal(session.snapshot().nextRefreshAt, iso(back + 55 * MIN));
+  scripted.next = 'network';
+  await clock.advance(55 * MIN + 2_000);
+  assert.deepEqual(scripted.calls.slice(-2), [
+    { at: back + 55 * MIN, refreshToken: 'rt1' },
+    { at: back + 55 * MIN + 2_000, refreshToken: 'rt1' },
+  ]);
   session.stop();
 });

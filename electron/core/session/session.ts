@@ -345,10 +345,17 @@ export class Session extends EventEmitter {
       }
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'retrying', message: e.message };
       this.scheduleRetry(trigger);
-      const retrying = `retrying ${relativeTime(this.nextRefreshAt ?? this.deps.clock.now(), this.deps.clock.now())}`;
+      const now = this.deps.clock.now();
+      const retrying = `retrying ${relativeTime(this.nextRefreshAt ?? now, now)}`;
       this.log('warn', `${this.name}: ${e.message.replace(/\.$/, '')}; ${retrying}.`);
       this.changed();
-      throw sessionError('offline', `PocketKube: ${e.message.replace(/\.$/, '')}; ${retrying}, and kubectl keeps the current token while it is valid.`, false);
+      const t = this.tokens;
+      const meanwhile = !t
+        ? 'and kubectl gets a token once Pocket ID answers'
+        : this.hasTimeLeft(t)
+          ? 'and kubectl keeps the current token while it is valid'
+          : `and kubectl gets a new token once Pocket ID answers (the current one expired ${relativeTime(this.local(t).expiresAt, now)})`;
+      throw sessionError('offline', `PocketKube: ${e.message.replace(/\.$/, '')}; ${retrying}, ${meanwhile}.`, false);
     }
     if (this.refreshToken !== refreshToken) return;
     await this.adopt(next, trigger);
@@ -398,8 +405,12 @@ export class Session extends EventEmitter {
    */
   private async saveRefreshToken(token: string): Promise<boolean> {
     const unsaved = unsavedFor(this.deps.store);
+    const generation = this.generation;
     try {
       await this.deps.store.set(secretKeys.tokenOwner(this.name), tokenOwner(this.provider));
+      // Signed out (or in again) while the owner was written: the sign-out's deletes are queued behind that
+      // write, and this token must not be written after them (a restart would resume a signed-out session).
+      if (generation !== this.generation) return false;
       await this.deps.store.set(secretKeys.refreshToken(this.name), token);
       if (unsaved.get(this.name) === token) unsaved.delete(this.name);
       return true;
@@ -425,8 +436,9 @@ export class Session extends EventEmitter {
     const now = this.deps.clock.now();
     const msLeft = this.tokens ? this.local(this.tokens).expiresAt - now : 0;
     if (trigger === 'background') this.backgroundFailures++;
-    else if (this.cancelTimer && this.nextRefreshAt !== undefined) {
-      // Keep the background try already planned, unless the token's time left calls for an earlier one.
+    else if (this.cancelTimer && this.nextRefreshAt !== undefined && this.nextRefreshAt > now) {
+      // Keep the background try already planned, unless the token's time left calls for an earlier one. One
+      // planned in the past is a timer a sleep delayed (Node's timers stop while asleep): plan a retry instead.
       if (this.nextRefreshAt - now <= retryDelay(this.backgroundFailures, msLeft)) return;
     }
     this.scheduleAt(now + retryDelay(Math.max(1, this.backgroundFailures), msLeft));
