@@ -34,7 +34,14 @@ async function startLogin(): Promise<{ url: string; exited: Promise<RunResult> }
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  // Bounded: a sign-in that never gives up fails the test instead of hanging it.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  const exited = new Promise<RunResult>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`login printed no URL: ${stderr}`)), 20_000);
     child.stderr.on('data', () => {
@@ -107,6 +114,7 @@ describe('with a `pocketkube agent` process', () => {
     agent = await stack.startAgentProcess();
   });
   after(async () => {
+    await stack.cli(['logout']);
     await stack.stopAgentProcess(agent);
   });
 
@@ -172,7 +180,6 @@ describe('with a `pocketkube agent` process', () => {
 describe('the sign-in timeout', () => {
   let agent: Agent;
   before(async () => {
-    await stack.cli(['logout']).catch(() => undefined);
     // The same Agent the CLI runs, in this process, so its sign-in may give up after 3 s instead of 5 minutes.
     agent = new Agent({ home: stack.home, kubeconfigFiles: [stack.kubeconfig], loginTimeoutMs: 3_000 });
     await agent.start();
@@ -186,7 +193,7 @@ describe('the sign-in timeout', () => {
     assert.equal(await listening(stack.callbackPort), true);
     const res = await abandoned.exited;
     assert.equal(res.code, 1);
-    assert.match(res.stderr.split('\n').at(-2)!, new RegExp(`^pocketkube: No sign-in reached http://localhost:${stack.callbackPort} within 3 seconds; run the sign-in again\\.$`));
+    assert.match(res.stderr.split('\n').at(-2)!, new RegExp(`^pocketkube: No sign-in reached http://localhost:${stack.callbackPort} within 3 s; run the sign-in again\\.$`));
     assert.equal(await listening(stack.callbackPort), false, 'the port is free again');
     assert.equal((await client().provider(stack.provider)).signingIn, undefined);
     assert.equal((await client().provider(stack.provider)).state, 'signed-out');
