@@ -5,14 +5,14 @@
  * sentence; a sign-in nobody finishes gives up, frees the port and leaves the next one working.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Agent } from '../../electron/agent/agent.js';
 import { AgentClient } from '../../electron/client/agent-client.js';
-import { HELPER, launchChromium, signInInBrowser, Stack, type RunResult } from '../support/stack.js';
+import { launchChromium, signInInBrowser, signInLanding, Stack, type RunResult } from '../support/stack.js';
 
 const stack = new Stack();
 let browser: Browser;
@@ -27,48 +27,8 @@ after(async () => {
   await stack.close();
 });
 
-/** `pocketkube login --no-browser` under way: the one-time start link it printed, and its end. */
-async function startLogin(): Promise<{ url: string; exited: Promise<RunResult> }> {
-  const child = spawn(HELPER, ['login', '--no-browser'], { env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  // Bounded: a sign-in that never gives up fails the test instead of hanging it.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-  const exited = new Promise<RunResult>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`login printed no URL: ${stderr}`)), 20_000);
-    child.stderr.on('data', () => {
-      const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then(() => reject(new Error(`login exited early: ${stderr}`)));
-  });
-  return { url, exited };
-}
-
-/** A sign-in in Chromium that stops where Pocket ID sends the browser back: that callback URL and the page it got. */
-async function signInAndKeepCallback(url: string): Promise<{ callback: string; heading: string }> {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
-  try {
-    const page = await ctx.newPage();
-    await page.goto(url);
-    await page.click('[data-testid="login-alice"]');
-    await page.waitForURL(/^http:\/\/localhost:\d+\/\?/, { timeout: 30_000 });
-    return { callback: page.url(), heading: (await page.textContent('h1'))?.trim() ?? '' };
-  } finally {
-    await ctx.close();
-  }
-}
+/** `pocketkube login --no-browser`, bounded: a sign-in that never gives up fails the test instead of hanging it. */
+const startLogin = () => stack.startLogin(stack.provider, 45_000);
 
 /** Opens a URL in Chromium as a tab left open would: its status and heading. */
 async function openInBrowser(url: string): Promise<{ status: number; heading: string; text: string }> {
@@ -121,7 +81,7 @@ describe('with a `pocketkube agent` process', () => {
   test('a callback from an older sign-in, or with a forged state, is refused with a sentence and the real sign-in still completes', async () => {
     // A first sign-in whose tab stays open on its callback URL.
     const first = await startLogin();
-    const old = await signInAndKeepCallback(first.url);
+    const old = await signInLanding(browser, first.url);
     assert.equal(old.heading, 'Signed in');
     assert.equal((await first.exited).code, 0);
     assert.equal((await stack.cli(['logout'])).code, 0);

@@ -40,13 +40,18 @@ export function launchChromium(): Promise<Browser> {
  * stand-in for the passkey), land on PocketKube's loopback page. Returns that page's heading.
  */
 export async function signInInBrowser(browser: Browser, url: string, username = 'alice'): Promise<string> {
+  return (await signInLanding(browser, url, username)).heading;
+}
+
+/** signInInBrowser, also giving the callback URL Pocket ID sent the browser to (a tab a user could reload later). */
+export async function signInLanding(browser: Browser, url: string, username = 'alice'): Promise<{ callback: string; heading: string }> {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
   try {
     const page = await ctx.newPage();
     await page.goto(url);
     await page.click(`[data-testid="login-${username}"]`);
     await page.waitForURL(/^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d+\/\?/, { timeout: 30_000 });
-    return (await page.textContent('h1'))?.trim() ?? '';
+    return { callback: page.url(), heading: (await page.textContent('h1'))?.trim() ?? '' };
   } finally {
     await ctx.close();
   }
@@ -182,26 +187,40 @@ export class Stack {
   }
 
   async login(browser: Browser, opts: { username?: string; provider?: string } = {}): Promise<{ cli: RunResult; page: string }> {
-    const child = spawn(HELPER, ['login', opts.provider ?? this.provider, '--no-browser'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { url, exited } = await this.startLogin(opts.provider);
+    const page = await signInInBrowser(browser, url, opts.username);
+    return { cli: await exited, page };
+  }
+
+  /**
+   * `pocketkube login --no-browser` under way: the one-time start link it printed, and its result once it exits
+   * (killed after `timeoutMs`, so a sign-in that never ends fails a test instead of hanging it).
+   */
+  async startLogin(provider = this.provider, timeoutMs = 120_000): Promise<{ url: string; exited: Promise<RunResult> }> {
+    const child = spawn(HELPER, ['login', provider, '--no-browser'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const exited = new Promise<RunResult>((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(killer);
+        resolve({ code: code ?? 1, stdout, stderr });
+      }),
+    );
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`login printed no URL: ${stderr}`)), 20_000);
-      child.stderr.on('data', (d) => {
-        stderr += d;
+      child.stderr.on('data', () => {
         const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);
         }
       });
-      child.on('exit', () => reject(new Error(`login exited early: ${stderr}`)));
+      void exited.then(() => reject(new Error(`login exited early: ${stderr}`)));
     });
-    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const page = await signInInBrowser(browser, url, opts.username);
-    const code = await exited;
-    return { cli: { code, stdout, stderr }, page };
+    return { url, exited };
   }
 
   async close(): Promise<void> {
