@@ -195,7 +195,11 @@ export function createRoutes(agent: AgentApi) {
           return ok({ method: handle.method, url: handle.url, userCode: handle.userCode, expiresAt: handle.expiresAt });
         }
         // GET: wait (bounded) for the sign-in under way to finish.
-        const waitMs = Math.min(Math.max(Number(req.query.get('timeout') ?? 300), 1), 900) * 1000;
+        const timeout = req.query.get('timeout') ?? '300';
+        if (!/^\d+$/.test(timeout) || Number(timeout) < 1) {
+          throw new PocketKubeError('bad_field', `timeout must be a whole number of seconds from 1 (given "${timeout}"), e.g. ${path}?timeout=60`);
+        }
+        const waitMs = Math.min(Number(timeout), 900) * 1000;
         const pending = s.pendingLogin();
         if (!pending) {
           if (s.signedIn) return ok({ ok: true, provider: s.snapshot() });

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
-import { PocketKubeError } from '../core/platform/errors.js';
+import { PocketKubeError, UsageError } from '../core/platform/errors.js';
 import type { Failure } from '../shared/api.js';
 
 export interface ApiRequest {
@@ -50,9 +50,13 @@ const HTTP_STATUS: Record<string, number> = {
   offline: 503,
 };
 
-/** The status for a failure, or undefined when it is not one the API knows (then it is an internal error). */
+/**
+ * The status for a failure, or undefined when it is not one the API knows (then it is an internal error).
+ * Input the user can fix (a UsageError, e.g. a settings.json that does not parse) is a 400 whatever its code.
+ */
 export function httpStatus(err: unknown): number | undefined {
-  return err instanceof PocketKubeError ? (err.status ?? HTTP_STATUS[err.code]) : undefined;
+  if (!(err instanceof PocketKubeError)) return undefined;
+  return err.status ?? HTTP_STATUS[err.code] ?? (err instanceof UsageError ? 400 : undefined);
 }
 
 const errorBody = (failure: Failure): ErrorBody => ({ ok: false, error: failure });

@@ -491,3 +491,31 @@ describe('notifications', () => {
     assert.equal(shell.heldNotifications(), 0);
   });
 });
+
+describe('take-over of a signed-in `pocketkube agent` process (issue 14)', () => {
+  test('"Take over from the agent": the process exits, the app moves its secrets into the keychain and resumes the session without a sign-in', async () => {
+    const stack = await new Stack().start();
+    cleanups.push(() => stack.close());
+    const browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    const headless = await stack.signedInAgentProcess(browser);
+    const headlessExit = new Promise<number | null>((resolve) => headless.once('exit', (code) => resolve(code)));
+    const refreshToken = JSON.parse(await readFile(stack.home.secretsFile, 'utf8'))['provider/pocket-id/refresh-token'] as string;
+    assert.ok(refreshToken, 'the headless agent keeps the session in the 0600 file');
+    const { codeGrants } = await stack.pocketId.stats();
+    const { desktop, shell } = await launch({}, { dir: stack.dir, home: stack.home, kubeconfig: stack.kubeconfig });
+    assert.equal(shell.owner, 'external');
+    desktop.tray.choose('Take over from the agent');
+    await until('take-over', () => shell.owner === 'app' && shell.agent !== undefined, 30_000);
+    assert.equal(await headlessExit, 0, 'the headless agent stopped cleanly when asked');
+    assert.deepEqual(JSON.parse(await readFile(stack.home.secretsFile, 'utf8')), {}, 'nothing left in the plain file');
+    assert.equal(await new SafeStorageSecretStore(keychainBlobPath(stack.home.secretsFile), desktop.keychain).get('provider/pocket-id/refresh-token'), refreshToken);
+    const status = await new AgentClient(stack.home.socketPath).status();
+    assert.equal(status.agent.mode, 'tray');
+    assert.equal(status.agent.secrets.kind, 'os-keychain');
+    assert.equal(status.providers[0]?.state, 'signed-in', 'the session went on in the app');
+    const who = await stack.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.equal((await stack.pocketId.stats()).codeGrants, codeGrants, 'no new sign-in');
+  });
+});

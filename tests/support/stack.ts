@@ -40,13 +40,18 @@ export function launchChromium(): Promise<Browser> {
  * stand-in for the passkey), land on PocketKube's loopback page. Returns that page's heading.
  */
 export async function signInInBrowser(browser: Browser, url: string, username = 'alice'): Promise<string> {
+  return (await signInLanding(browser, url, username)).heading;
+}
+
+/** signInInBrowser, also giving the callback URL Pocket ID sent the browser to (a tab a user could reload later). */
+export async function signInLanding(browser: Browser, url: string, username = 'alice'): Promise<{ callback: string; heading: string }> {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
   try {
     const page = await ctx.newPage();
     await page.goto(url);
     await page.click(`[data-testid="login-${username}"]`);
     await page.waitForURL(/^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d+\/\?/, { timeout: 30_000 });
-    return (await page.textContent('h1'))?.trim() ?? '';
+    return { callback: page.url(), heading: (await page.textContent('h1'))?.trim() ?? '' };
   } finally {
     await ctx.close();
   }
@@ -190,29 +195,48 @@ export class Stack {
    * prints in Chromium, and returns the command's result and the page heading the browser ended on.
    */
   async signInWith(browser: Browser, args: string[], opts: { username?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ cli: RunResult; page: string }> {
+    const { url, exited } = await this.startSignIn(args, { env: opts.env });
+    const page = await signInInBrowser(browser, url, opts.username);
+    return { cli: await exited, page };
+  }
+
+  /**
+   * `pocketkube login --no-browser` under way: the one-time start link it printed, and its result once it exits
+   * (killed after `timeoutMs`, so a sign-in that never ends fails a test instead of hanging it).
+   */
+  async startLogin(provider = this.provider, timeoutMs = 120_000): Promise<{ url: string; exited: Promise<RunResult> }> {
+    return this.startSignIn(['login', provider, '--no-browser'], { timeoutMs });
+  }
+
+  /** Any command that prints a sign-in start link: the link, and the command's result once it exits. */
+  async startSignIn(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ url: string; exited: Promise<RunResult> }> {
     const child = spawn(HELPER, args, { env: { ...this.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    const exited = new Promise<RunResult>((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(killer);
+        resolve({ code: code ?? 1, stdout, stderr });
+      }),
+    );
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${args[0]} printed no URL: ${stderr}`)), 30_000);
-      child.stderr.on('data', (d) => {
-        stderr += d;
+      child.stderr.on('data', () => {
         const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);
         }
       });
-      child.on('exit', () => {
+      void exited.then(() => {
         clearTimeout(timer);
         reject(new Error(`${args[0]} exited before signing in: ${stdout}${stderr}`));
       });
     });
-    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const page = await signInInBrowser(browser, url, opts.username);
-    const code = await exited;
-    return { cli: { code, stdout, stderr }, page };
+    return { url, exited };
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { text as streamText } from 'node:stream/consumers';
 import { writeFileAtomic } from '../../core/platform/atomic-file.js';
 import { PocketKubeError, UsageError } from '../../core/platform/errors.js';
 import { ensureHome, type Home } from '../../core/platform/home.js';
@@ -23,13 +24,15 @@ export async function cmdCluster(home: Home, args: string[]): Promise<void> {
       namespace: { type: 'string' },
       use: { type: 'boolean' },
     });
+    if (positionals.length > 1) throw new UsageError('cluster add takes one cluster NAME.');
     let name = positionals[0];
     let server = values.server;
     let caData: string | undefined;
     if (values['from-kubeconfig']) {
       // A kubeconfig that `talosctl kubeconfig -` printed: take its cluster's server and CA only.
       const file = values['from-kubeconfig'];
-      const text = await readFile(file === '-' ? '/dev/stdin' : file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      // stdin as a stream: opening /dev/stdin fails when it is a socket (ENXIO), and does not exist on Windows.
+      const text = await (file === '-' ? streamText(process.stdin) : readFile(file, 'utf8')).catch((e: NodeJS.ErrnoException) => {
         throw new PocketKubeError('unreadable_file', `cannot read ${file} (${e.code}); nothing was written.`);
       });
       const { clusterFromKubeconfigText } = await import('../../core/talos/setup.js');
@@ -60,7 +63,8 @@ export async function cmdCluster(home: Home, args: string[]): Promise<void> {
     return;
   }
   if (sub === 'list') {
-    const { values } = parse(rest, { json: { type: 'boolean' } });
+    const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+    noArguments('cluster list', positionals);
     const { contexts } = await (await kubeconfig()).listContexts();
     const { suggestClusters } = await import('../../core/talos/setup.js');
     const ours = contexts.filter((c) => c.ours);
@@ -75,17 +79,27 @@ export async function cmdCluster(home: Home, args: string[]): Promise<void> {
     return;
   }
   if (sub === 'remove') {
-    const ctx = rest[0];
-    if (!ctx) throw new UsageError('cluster remove needs the CONTEXT name (e.g. pocket-id@prod).');
+    const { positionals } = parse(rest, {});
+    const ctx = positionals[0];
+    if (!ctx || positionals.length > 1) throw new UsageError('cluster remove takes one CONTEXT name (e.g. pocket-id@prod).');
     const res = await (await kubeconfig()).removeContext(ctx);
-    out(`Removed ${res.removed.join(', ') || 'nothing'}.`);
+    if (!res.removed.length) {
+      throw new PocketKubeError('unknown_context', `There is no context "${ctx}" in your kubeconfig; \`pocketkube cluster list\` shows PocketKube's contexts. Nothing was written.`);
+    }
+    out(`Removed ${res.removed.join(', ')}.`);
     return;
   }
   throw new UsageError('cluster takes add, list or remove. See `pocketkube --help`.');
 }
 
+/** A command that takes flags only: a stray word is a usage mistake, not something to ignore. */
+function noArguments(command: string, positionals: string[]): void {
+  if (positionals.length) throw new UsageError(`${command} takes no arguments (got "${positionals[0]}"). See \`pocketkube help ${command.split(' ')[0]}\`.`);
+}
+
 export async function cmdContexts(args: string[]): Promise<void> {
-  const { values } = parse(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  noArguments('contexts', positionals);
   const { listContexts, kubeconfigFiles } = await kubeconfig();
   const res = await listContexts();
   if (values.json) return out(JSON.stringify({ files: kubeconfigFiles(), currentContext: res.currentContext ?? null, contexts: res.contexts, errors: res.errors.map((e) => e.message) }, null, 2));

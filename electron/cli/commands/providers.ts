@@ -78,8 +78,9 @@ export async function cmdProvider(home: Home, client: AgentClient, args: string[
     return;
   }
   if (sub === 'remove') {
-    const name = rest[0];
-    if (!name) throw new UsageError('provider remove needs the provider NAME.');
+    const { positionals } = parse(rest, {});
+    const name = positionals[0];
+    if (!name || positionals.length > 1) throw new UsageError('provider remove takes one provider NAME.');
     try {
       await client.removeProvider(name);
     } catch (e) {

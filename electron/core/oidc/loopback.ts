@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { PocketKubeError } from '../platform/errors.js';
+import { relativeTime } from '../../shared/expiry.js';
 import type { AddressInfo } from 'node:net';
 
 /** The page the browser shows once the code has reached us. */
@@ -47,7 +48,7 @@ export class LoopbackListener {
     this.timer = setTimeout(() => {
       this.fail(
         new LoopbackError(
-          `No sign-in reached http://localhost:${port} within ${Math.round(timeoutMs / 60_000)} minutes; run the sign-in again.`,
+          `No sign-in reached http://localhost:${port} within ${relativeTime(timeoutMs, 0).replace(/^in /, '')}; run the sign-in again.`,
         ),
       );
     }, timeoutMs);
