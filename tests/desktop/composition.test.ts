@@ -398,6 +398,126 @@ describe('secrets and the keychain', () => {
   });
 });
 
+describe('join links (pocketkube://join?profile=…)', () => {
+  const PROFILE = 'https://platform.example.com/teams/acme.yaml';
+  const LINK = `pocketkube://join?profile=${encodeURIComponent(PROFILE)}`;
+
+  /** Nothing a join writes exists: no kubeconfig, no provider. */
+  async function assertNothingWritten(r: Running) {
+    assert.equal(existsSync(r.kubeconfig), false, 'no kubeconfig was written');
+    assert.deepEqual(await new AgentClient(r.home.socketPath).listProviders(), [], 'no provider was added');
+  }
+
+  test('the app registers itself for pocketkube: links; a second instance does not', async () => {
+    const { desktop } = await launch();
+    assert.deepEqual(desktop.protocolClients, [{ scheme: 'pocketkube' }], 'packaged: the app itself, as the installer declares it');
+    const second = await launch({ lockTaken: true });
+    assert.deepEqual(second.desktop.protocolClients, []);
+  });
+
+  test('npm start registers Electron with the app folder (and --no-sandbox where the run needed it)', async () => {
+    const { desktop } = await launch({ defaultApp: true, argv: ['/home/alice/pocketkube/node_modules/electron/dist/electron', '--no-sandbox', '/home/alice/pocketkube'] });
+    assert.deepEqual(desktop.protocolClients, [
+      { scheme: 'pocketkube', executable: '/home/alice/pocketkube/node_modules/electron/dist/electron', args: ['--no-sandbox', '/home/alice/pocketkube'] },
+    ]);
+  });
+
+  test('a registration the OS refuses is logged with the CLI to use instead', async () => {
+    const { desktop, shell } = await launch({ protocolClientRegistered: false });
+    assert.equal(shell.phase, 'running');
+    assert.ok(desktop.logs.some((l) => l.level === 'warn' && /pocketkube:\/\/ links.*`pocketkube join URL`/.test(l.message)));
+  });
+
+  test('a link at first launch opens the window on its join preview instead of Setup, and writes nothing', async () => {
+    const r = await launch({ argv: ['/opt/PocketKube/pocketkube-app', LINK] });
+    assert.equal(r.desktop.windows.length, 1);
+    assert.deepEqual(r.desktop.window!.created.join, { profile: PROFILE });
+    assert.deepEqual(r.desktop.window!.views, [], 'not the Setup view');
+    r.desktop.window!.ready();
+    assert.equal(r.desktop.window!.visible, true);
+    await assertNothingWritten(r);
+  });
+
+  test('a link at a login start still opens the window', async () => {
+    const atLogin = new RecordingLoginItems();
+    atLogin.openedAtLogin = true;
+    const prefs = new MemoryPrefs();
+    prefs.data.firstRunDone = true;
+    const r = await launch({ prefs, autostart: atLogin, argv: ['/opt/PocketKube/pocketkube-app', LINK] });
+    assert.deepEqual(r.desktop.window?.created.join, { profile: PROFILE });
+  });
+
+  test('a link while running (Windows, Linux: a second instance) shows the preview in the same window', async () => {
+    const prefs = new MemoryPrefs();
+    prefs.data.firstRunDone = true;
+    const r = await launch({ prefs });
+    const win = r.desktop.window!;
+    win.ready();
+    win.close();
+    assert.equal(win.visible, false);
+    r.desktop.secondInstance(['/opt/PocketKube/pocketkube-app', '--original-process-start-time=1', LINK]);
+    assert.equal(r.desktop.windows.length, 1, 'the same window');
+    assert.deepEqual(win.joins, [{ profile: PROFILE }]);
+    assert.equal(win.visible, true);
+    // A second launch without a link is an ordinary relaunch: no preview.
+    r.desktop.secondInstance(['/opt/PocketKube/pocketkube-app']);
+    assert.equal(win.joins.length, 1);
+    await assertNothingWritten(r);
+  });
+
+  test('macOS: open-url before ready waits for start-up, then opens the preview', async () => {
+    const { dir, home, kubeconfig } = newHome();
+    const desktop = new RecordingDesktop({ platform: 'darwin' });
+    const release = desktop.holdReady();
+    const shell = new DesktopShell(desktop.ports, { home, resources: path.join(REPO, 'resources'), kubeconfigFiles: [kubeconfig] });
+    const running = shell.run();
+    cleanups.push(async () => {
+      desktop.ports.app.quit();
+      await until('quit', () => desktop.quitCompleted);
+    });
+    desktop.openUrl(LINK);
+    assert.equal(desktop.windows.length, 0, 'nothing is shown before ready');
+    release();
+    await running;
+    assert.equal(shell.phase, 'running');
+    assert.equal(desktop.windows.length, 1);
+    assert.deepEqual(desktop.window!.created.join, { profile: PROFILE });
+    await shell.controller!.waitForState();
+    await assertNothingWritten({ desktop, shell, home, dir, kubeconfig });
+  });
+
+  test('macOS: open-url while running shows the preview in the open window', async () => {
+    const r = await launch({ platform: 'darwin' });
+    const win = r.desktop.window!;
+    r.desktop.openUrl(`pocketkube://join/?profile=${encodeURIComponent(PROFILE)}&utm_source=chat`);
+    assert.deepEqual(win.joins, [{ profile: PROFILE }]);
+    assert.equal(r.desktop.windows.length, 1);
+  });
+
+  test('a bad link shows its one sentence in the window, is logged, and writes nothing', async () => {
+    const r = await launch();
+    r.desktop.secondInstance(['/opt/PocketKube/pocketkube-app', `pocketkube://join?profile=${encodeURIComponent('file:///etc/passwd')}`]);
+    const shown = r.desktop.window!.joins.at(-1);
+    assert.ok(shown && 'problem' in shown, 'a refusal, not a preview');
+    assert.match(shown.problem, /^This join link points to a file on this computer, which a link may not do: .*\.$/);
+    assert.ok(r.desktop.logs.some((l) => l.level === 'warn' && l.message.includes(shown.problem)));
+    r.desktop.openUrl('pocketkube://join?profile=https%3A%2F%2Falice%3Ahunter2%40platform.example.com%2Ft.yaml');
+    const secret = r.desktop.window!.joins.at(-1) as { problem: string };
+    assert.match(secret.problem, /user name or password/);
+    assert.ok(!JSON.stringify(r.desktop.logs).includes('hunter2'), 'the password is in no log');
+    await assertNothingWritten(r);
+  });
+
+  test('a link after a failed start-up shows the failure again, not a preview', async () => {
+    const r = await launch({ prefsError: new Error('bad prefs') });
+    r.desktop.openUrl(LINK);
+    assert.equal(r.desktop.windows.length, 0);
+    assert.equal(r.desktop.errors.length, 2);
+    r.desktop.tray.choose('Quit PocketKube');
+    await until('quit', () => r.desktop.quitCompleted);
+  });
+});
+
 describe('the window', () => {
   test('opens the view it was asked for, new or already open', async () => {
     const prefs = new MemoryPrefs();
