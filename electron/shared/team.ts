@@ -66,6 +66,8 @@ export interface JoinPlan {
   needsConfirmation: boolean;
   /** Sentences the user should read before confirming (e.g. an older revision than the one joined before). */
   warnings: string[];
+  /** The context that becomes kubectl's current one: only when the kubeconfig has none yet (a fresh machine). */
+  currentContext?: string;
 }
 
 /** What a finished join did, and the sign-in it started (if the session was not already signed in). */

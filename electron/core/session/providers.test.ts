@@ -53,3 +53,43 @@ test('names derived from an issuer host pass the typed-name rule: no leading das
   const hundredth = providerNameForIssuer(`https://${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`, taken);
   assert.equal(validateProviderName(hundredth), `${long}-100`);
 });
+
+test('re-pointing a provider (another issuer or client id) without a new secret drops the stored secret and makes it public', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-providers-'));
+  try {
+    const registry = new ProviderRegistry(path.join(dir, 'settings.json'));
+    const store = new MemorySecretStore();
+    const original = providerFromInput({ name: 'p', issuer: 'https://id.example.com', clientId: 'kube', confidential: true });
+    await saveProvider(registry, store, original, 'old-s3cret');
+    // The caller kept `confidential` from the old settings, as a form or a team join that edits a provider would.
+    await saveProvider(registry, store, { ...original, issuer: 'https://id.other.example' });
+    assert.equal((await registry.get('p'))?.confidential, false, 'a provider pointing at another issuer is public');
+    assert.equal(await store.get(secretKeys.clientSecret('p')), undefined, 'the old issuer\'s secret is not kept for the new one');
+
+    await saveProvider(registry, store, { ...original, issuer: 'https://id.other.example' }, 'new-s3cret');
+    await saveProvider(registry, store, { ...original, issuer: 'https://id.other.example', clientId: 'kube-2', confidential: true });
+    assert.equal((await registry.get('p'))?.confidential, false, 'another client id is a re-point too');
+    assert.equal(await store.get(secretKeys.clientSecret('p')), undefined);
+
+    await saveProvider(registry, store, { ...original, clientId: 'kube-3' }, 'third-s3cret');
+    assert.equal((await registry.get('p'))?.confidential, true, 'a re-point that brings its own secret keeps it');
+    assert.equal(await store.get(secretKeys.clientSecret('p')), 'third-s3cret');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('saving a provider again with the same issuer and client id keeps its stored secret', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-providers-'));
+  try {
+    const registry = new ProviderRegistry(path.join(dir, 'settings.json'));
+    const store = new MemorySecretStore();
+    const original = providerFromInput({ name: 'p', issuer: 'https://id.example.com', clientId: 'kube', confidential: true });
+    await saveProvider(registry, store, original, 's3cret');
+    await saveProvider(registry, store, { ...original, scopes: ['openid', 'groups'] });
+    assert.equal((await registry.get('p'))?.confidential, true);
+    assert.equal(await store.get(secretKeys.clientSecret('p')), 's3cret');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

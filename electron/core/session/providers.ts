@@ -181,10 +181,17 @@ export function tokenOwner(provider: Pick<ProviderConfig, 'issuer' | 'clientId'>
   return JSON.stringify({ issuer: provider.issuer, clientId: provider.clientId });
 }
 
-/** Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none runs). */
+/**
+ * Saves a provider in settings and its client secret in the store (the agent does this, or the CLI when none
+ * runs). A provider re-pointed at another issuer or client id without a new secret becomes public and its old
+ * secret is deleted: a secret belongs to one client and must never be sent to another.
+ */
 export async function saveProvider(registry: ProviderRegistry, store: SecretStore, provider: ProviderConfig, clientSecret?: string): Promise<void> {
+  const before = await registry.get(provider.name);
+  const repointed = before !== undefined && (before.issuer !== provider.issuer || before.clientId !== provider.clientId);
   if (clientSecret) await store.set(secretKeys.clientSecret(provider.name), clientSecret);
-  await registry.upsert({ ...provider, confidential: Boolean(clientSecret) || provider.confidential });
+  else if (repointed) await store.delete(secretKeys.clientSecret(provider.name));
+  await registry.upsert({ ...provider, confidential: Boolean(clientSecret) || (provider.confidential && !repointed) });
 }
 
 /** Deletes every secret kept for a provider: its client secret and its session. */
