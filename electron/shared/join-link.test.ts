@@ -187,6 +187,13 @@ describe('what the window asks before joining', () => {
     assert.equal(p.lines[2]!.changes.length, 0);
   });
 
+  test('an older revision than the one joined before is asked about as such', () => {
+    const p = joinPrompt(plan({ revision: 2, needsConfirmation: true, warnings: ['This profile is revision 2 of acme-platform, older than revision 3 you joined.'] }));
+    assert.equal(p.needsConfirmation, true);
+    assert.equal(p.lines[0]!.highlighted, false);
+    assert.match(p.question!, /^Revision 2 of acme-platform is older than the one you joined before/);
+  });
+
   test('joining the same profile again: nothing to change, warnings passed on', () => {
     const p = joinPrompt(
       plan({

@@ -159,11 +159,13 @@ export function joinPrompt(plan: JoinPlan): JoinPrompt {
   const changeCount = lines.filter((l) => l.action !== 'unchanged').length;
   // The engine decides; an identity change it did not flag is asked about all the same.
   const needsConfirmation = plan.needsConfirmation || identity.length > 0;
-  const question = needsConfirmation
-    ? `This changes the existing provider ${plan.provider.name}: ${
-        identity.length ? identity.map((c) => `${c.field === 'clientId' ? 'client id' : c.field} from ${c.from ?? '(none)'} to ${c.to ?? '(none)'}`).join(', and ') : 'what it is'
-      }. Its sign-ins and every context using it then go to the new one. Join anyway?`
-    : undefined;
+  const question = !needsConfirmation
+    ? undefined
+    : identity.length
+      ? `This changes the existing provider ${plan.provider.name}: ${identity
+          .map((c) => `${c.field === 'clientId' ? 'client id' : c.field} from ${c.from ?? '(none)'} to ${c.to ?? '(none)'}`)
+          .join(', and ')}. Its sign-ins and every context using it then go to the new one. Join anyway?`
+      : `Revision ${plan.revision} of ${plan.team} is older than the one you joined before (see the warnings), so joining goes back to older settings. Join anyway?`;
   return {
     title: `Join ${plan.team}`,
     lines,
