@@ -182,12 +182,20 @@ export class Stack {
   }
 
   async login(browser: Browser, opts: { username?: string; provider?: string } = {}): Promise<{ cli: RunResult; page: string }> {
-    const child = spawn(HELPER, ['login', opts.provider ?? this.provider, '--no-browser'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.signInWith(browser, ['login', opts.provider ?? this.provider, '--no-browser'], opts);
+  }
+
+  /**
+   * Runs a command that signs in (`login --no-browser`, `join ... --no-browser`), opens the sign-in URL it
+   * prints in Chromium, and returns the command's result and the page heading the browser ended on.
+   */
+  async signInWith(browser: Browser, args: string[], opts: { username?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ cli: RunResult; page: string }> {
+    const child = spawn(HELPER, args, { env: { ...this.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`login printed no URL: ${stderr}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`${args[0]} printed no URL: ${stderr}`)), 30_000);
       child.stderr.on('data', (d) => {
         stderr += d;
         const m = /(http:\/\/localhost:\d+\/start\/\S+)/.exec(stderr);
@@ -196,7 +204,10 @@ export class Stack {
           resolve(m[1]!);
         }
       });
-      child.on('exit', () => reject(new Error(`login exited early: ${stderr}`)));
+      child.on('exit', () => {
+        clearTimeout(timer);
+        reject(new Error(`${args[0]} exited before signing in: ${stdout}${stderr}`));
+      });
     });
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
     const page = await signInInBrowser(browser, url, opts.username);

@@ -122,6 +122,21 @@ export const COMMANDS: Record<string, CommandHelp> = {
     example: ["PS1='$(pocketkube prompt --format bash) \\$ '    # bash: pocket-id@prod (alice, 42m) $"],
     flags: { '--format': 'word', '--ours-only': 'none' },
   },
+  team: {
+    synopsis: ['team export [--provider P] [--context C]... [--team NAME] [--revision N] [--group G] [--format yaml|json] [-o FILE]'],
+    summary: 'write the team profile (provider and clusters, never a secret) that developers join',
+    example: ['pocketkube team export --team acme-platform --revision 2 -o acme.yaml'],
+    subcommands: {
+      export: { flags: { '--provider': 'provider', '--context': 'context', '--team': 'word', '--revision': 'word', '--group': 'word', '--format': 'word', '-o': 'file', '--output': 'file' } },
+    },
+  },
+  join: {
+    synopsis: ['join FILE|URL|- [--dry-run] [--yes] [--no-sign-in] [--no-browser]'],
+    summary: "join a team: shows the plan, asks once, adds the provider and contexts, signs in",
+    example: ['pocketkube join https://example.com/acme.yaml --dry-run    # shows what would change'],
+    flags: { '--dry-run': 'none', '--yes': 'none', '--no-sign-in': 'none', '--no-browser': 'none' },
+    arg: 'file',
+  },
   'import-kubelogin': {
     synopsis: ['import-kubelogin [--dry-run]'],
     summary: "turn kubelogin users (kubectl oidc-login get-token) into PocketKube's",

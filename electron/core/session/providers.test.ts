@@ -54,11 +54,8 @@ test('names derived from an issuer host pass the typed-name rule: no leading das
   assert.equal(validateProviderName(hundredth), `${long}-100`);
 });
 
-test('re-pointing a provider (another issuer or client id) without a new secret drops the stored secret and makes it public', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-providers-'));
-  try {
-    const registry = new ProviderRegistry(path.join(dir, 'settings.json'));
-    const store = new MemorySecretStore();
+test('re-pointing a provider (another issuer or client id) without a new secret drops the stored secret and makes it public', () =>
+  withRegistry(async (registry, store) => {
     const original = providerFromInput({ name: 'p', issuer: 'https://id.example.com', clientId: 'kube', confidential: true });
     await saveProvider(registry, store, original, 'old-s3cret');
     // The caller kept `confidential` from the old settings, as a form or a team join that edits a provider would.
@@ -74,22 +71,23 @@ test('re-pointing a provider (another issuer or client id) without a new secret 
     await saveProvider(registry, store, { ...original, clientId: 'kube-3' }, 'third-s3cret');
     assert.equal((await registry.get('p'))?.confidential, true, 'a re-point that brings its own secret keeps it');
     assert.equal(await store.get(secretKeys.clientSecret('p')), 'third-s3cret');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('saving a provider again with the same issuer and client id keeps its stored secret', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-providers-'));
-  try {
-    const registry = new ProviderRegistry(path.join(dir, 'settings.json'));
-    const store = new MemorySecretStore();
+test('saving a provider again with the same issuer and client id keeps its stored secret', () =>
+  withRegistry(async (registry, store) => {
     const original = providerFromInput({ name: 'p', issuer: 'https://id.example.com', clientId: 'kube', confidential: true });
     await saveProvider(registry, store, original, 's3cret');
     await saveProvider(registry, store, { ...original, scopes: ['openid', 'groups'] });
     assert.equal((await registry.get('p'))?.confidential, true);
     assert.equal(await store.get(secretKeys.clientSecret('p')), 's3cret');
+  }));
+
+/** A registry in a temp folder and a memory store, removed afterwards. */
+async function withRegistry(fn: (registry: ProviderRegistry, store: MemorySecretStore) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-providers-'));
+  try {
+    await fn(new ProviderRegistry(path.join(dir, 'settings.json')), new MemorySecretStore());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+}

@@ -8,7 +8,7 @@
  * tool's entries (a name clash stops the join), a context's namespace the user changed since the team's last
  * join (or that was set before any join), and a provider's own CA file when the profile names no CA.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as client from 'openid-client';
@@ -56,6 +56,11 @@ const teamsDir = (home: Home) => path.join(home.dir, 'teams');
 export const joinRecordPath = (home: Home, team: string) => path.join(teamsDir(home), `${team}.json`);
 /** The issuer's CA from a profile, as the file the provider's caFile names. */
 export const issuerCaPath = (home: Home, provider: string) => path.join(teamsDir(home), `${provider}-issuer-ca.pem`);
+
+async function ensureTeamsDir(home: Home): Promise<void> {
+  await ensureHome(home);
+  await mkdir(teamsDir(home), { recursive: true, mode: 0o700 });
+}
 
 export async function readJoinRecord(home: Home, team: string): Promise<JoinRecord | undefined> {
   try {
@@ -240,7 +245,7 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
     const existing = (await deps.providers()).find((p) => p.name === want.name);
     let caFile = existing?.caFile;
     if (want.caData !== undefined && (!existing || fresh.provider.changes.some((c) => c.field === 'caData'))) {
-      await ensureHome(deps.home);
+      await ensureTeamsDir(deps.home);
       caFile = issuerCaPath(deps.home, want.name);
       await writeFileAtomic(caFile, want.caData.endsWith('\n') ? want.caData : `${want.caData}\n`, 0o600);
     }
@@ -270,7 +275,7 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
   }
 
   const record: JoinRecord = { team: profile.team, revision: profile.revision, source: plan.source, joinedAt: (deps.now?.() ?? new Date()).toISOString(), profile };
-  await ensureHome(deps.home);
+  await ensureTeamsDir(deps.home);
   await writeFileAtomic(joinRecordPath(deps.home, profile.team), JSON.stringify(record, null, 2) + '\n', 0o600);
   return { plan: fresh, signedIn: false };
 }

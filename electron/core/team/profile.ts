@@ -133,7 +133,7 @@ function checkServer(c: Checker, path: (string | number)[], server: string): str
   try {
     url = new URL(server);
   } catch {
-    c.fail(path, `"${server}" is not a URL: give the API server's https address, e.g. https://10.0.0.1:6443`);
+    c.fail(path, `"${server}" is not a URL: give the API server's https address, such as https://10.0.0.1:6443`);
   }
   if (url.protocol !== 'https:') c.fail(path, `${server} is not https: kubectl sends your token only to an https API server, so ask your admin for its https address`);
   if (url.username || url.password || url.search || url.hash) c.fail(path, `${url.origin} must be a plain https address, without credentials, query or fragment`);
@@ -160,7 +160,7 @@ function checkProvider(c: Checker, doc: Json): TeamProvider {
   if (p['scopes'] !== undefined) {
     const scopes = p['scopes'];
     if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
-      c.fail([...path, 'scopes'], 'must be a list of scope names without spaces, e.g. [openid, profile, email, groups]');
+      c.fail([...path, 'scopes'], 'must be a list of scope names without spaces, such as [openid, profile, email, groups]');
     }
     if (!scopes.includes('openid')) c.fail([...path, 'scopes'], 'must include openid (without it Pocket ID issues no ID token)');
     provider.scopes = scopes as string[];
@@ -191,7 +191,7 @@ function checkCluster(c: Checker, value: unknown, i: number): TeamCluster {
   const pem = /^[A-Za-z0-9+/]*={0,2}$/.test(ca) && ca.length % 4 === 0 ? Buffer.from(ca, 'base64').toString('utf8') : undefined;
   const problem = pem === undefined ? 'is not base64' : certificateProblem(pem);
   if (problem) {
-    c.fail([...path, 'certificateAuthorityData'], `${problem}: give the cluster CA as in a kubeconfig's certificate-authority-data (base64 of the PEM), e.g. from \`talosctl kubeconfig -\``);
+    c.fail([...path, 'certificateAuthorityData'], `${problem}: give the cluster CA as in a kubeconfig's certificate-authority-data (base64 of the PEM), as in the output of \`talosctl kubeconfig -\``);
   }
   const cluster: TeamCluster = { name, server, certificateAuthorityData: ca };
   const namespace = c.string(v, path, 'namespace', false);
@@ -214,7 +214,8 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
-    const line = error instanceof YAMLParseError && error.linePos ? ` line ${error.linePos[0].line}` : '';
+    const offset = error instanceof YAMLParseError ? error.pos[0] : undefined;
+    const line = offset !== undefined ? ` line ${text.slice(0, offset).split('\n').length}` : '';
     throw new PocketKubeError('bad-profile', `${where}${line}: not valid YAML or JSON (${error.message.split('\n')[0]}); fix the file; nothing was changed.`);
   }
   const js = doc.toJS({ maxAliasCount: 0 }) as unknown;

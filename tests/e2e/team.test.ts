@@ -1,0 +1,181 @@
+/**
+ * Onboarding a team end to end: an admin exports a profile from their home; developers join it in fresh homes
+ * through the real CLI process (from a file, an https address on loopback, standard input), sign in in
+ * Chromium at the real Pocket ID stand-in, and the real kubectl's `auth whoami` succeeds against the API
+ * server stand-in. Joining again changes no byte; a revision 2 updates only what changed; an issuer its
+ * discovery document does not confirm writes nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { loopbackCertificate } from '../support/loopback-tls.js';
+import { HELPER, launchChromium, run, Stack, type RunResult } from '../support/stack.js';
+
+const admin = new Stack();
+let browser: Browser;
+let profileFile: string;
+let profileText: string;
+let server: https.Server | undefined;
+let serverCaFile: string;
+
+/** A developer's machine: a fresh POCKETKUBE_HOME and kubeconfig, sharing only the stand-ins with the admin. */
+function developer(name: string) {
+  const dir = path.join(admin.dir, name);
+  const env: NodeJS.ProcessEnv = { ...admin.env, HOME: dir, POCKETKUBE_HOME: path.join(dir, 'home'), KUBECONFIG: path.join(dir, 'kube', 'config') };
+  return {
+    env,
+    kubeconfig: env.KUBECONFIG!,
+    settings: path.join(env.POCKETKUBE_HOME!, 'settings.json'),
+    cli: (args: string[], input?: string): Promise<RunResult> => run(HELPER, args, env, { timeoutMs: 60_000, input }),
+  };
+}
+
+const read = (f: string) => readFile(f, 'utf8').catch(() => undefined);
+
+before(async () => {
+  await admin.start();
+  browser = await launchChromium();
+  // The admin's own setup: the provider (public client, Pocket ID's CA) and two clusters.
+  await admin.configure();
+  const two = await admin.cli(['cluster', 'add', 'talos-two', '--provider', admin.provider, '--server', admin.api.server, '--ca-file', admin.api.caFile]);
+  assert.equal(two.code, 0, two.stderr);
+  // Where the team publishes its profile: https on loopback, with its own CA the developers' Node trusts.
+  const tls = await loopbackCertificate('profile-host');
+  serverCaFile = path.join(admin.dir, 'profile-host-ca.pem');
+  await writeFile(serverCaFile, tls.cert);
+  server = https.createServer({ cert: tls.cert, key: tls.private }, (req, res) => {
+    if (req.url === '/acme.yaml') {
+      res.writeHead(200, { 'content-type': 'application/yaml' }).end(profileText);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<!doctype html><h1>Not found</h1>');
+    }
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await admin.close();
+});
+
+test('an admin exports a team profile that holds the provider and both clusters, and no secret', async () => {
+  profileFile = path.join(admin.dir, 'acme.yaml');
+  const r = await admin.cli(['team', 'export', '--team', 'acme', '--group', 'kubernetes', '-o', profileFile]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Wrote the team profile for acme \(revision 1, provider pocket-id, 2 clusters\) to .*acme\.yaml; developers join with `pocketkube join /);
+  profileText = await readFile(profileFile, 'utf8');
+  assert.match(profileText, /^apiVersion: pocketkube\/v1$/m);
+  assert.match(profileText, new RegExp(`issuer: ${admin.pocketId.issuer}`));
+  assert.match(profileText, /name: talos-e2e[\s\S]*name: talos-two/);
+  assert.doesNotMatch(profileText, /^\s*[\w-]*(secret|token)[\w-]*:/im, 'no field holds a secret');
+  assert.match(profileText, /^# .*It holds no secret: the client is public \(PKCE\)\.$/m);
+  const json = await admin.cli(['team', 'export', '--team', 'acme', '--format', 'json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).clusters.length, 2);
+});
+
+test('a developer joins from the file in a fresh home, signs in in Chromium, and kubectl auth whoami works', async () => {
+  const dev = developer('dev-file');
+  await admin.startAgentProcess(dev.env);
+  const dry = await dev.cli(['join', profileFile, '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /\+ provider pocket-id .*\(add\)/);
+  assert.match(dry.stdout, /\+ context pocket-id@talos-e2e .*group kubernetes .*\(add, /);
+  assert.match(dry.stdout, /Dry run: nothing was written\./);
+  assert.equal(await read(dev.kubeconfig), undefined, 'a dry run writes no kubeconfig');
+  assert.equal(await read(dev.settings), undefined, 'a dry run adds no provider');
+
+  const { cli: joined, page } = await admin.signInWith(browser, ['join', profileFile, '--no-browser'], { env: dev.env });
+  assert.equal(joined.code, 0, joined.stderr);
+  assert.equal(page, 'Signed in');
+  assert.match(joined.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added; pocket-id@talos-e2e is now current\./);
+  assert.match(joined.stderr, /Signed in to pocket-id as /);
+
+  const whoami = await admin.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'], { env: dev.env });
+  assert.equal(whoami.code, 0, whoami.stderr);
+  assert.match(whoami.stdout, /^oidc:\S+ .*oidc:kubernetes/);
+
+  // Joining the same profile again is idempotent: no byte changes, and the session stays.
+  const kubeconfig = await readFile(dev.kubeconfig);
+  const settings = await readFile(dev.settings);
+  const again = await dev.cli(['join', profileFile]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /= provider pocket-id .*\(unchanged\)/);
+  assert.match(again.stdout, /Already joined acme \(revision 1\): nothing changed\./);
+  assert.match(again.stdout, /Already signed in to pocket-id\./);
+  assert.deepEqual(await readFile(dev.kubeconfig), kubeconfig);
+  assert.deepEqual(await readFile(dev.settings), settings);
+
+  // Revision 2: the admin moves talos-two to another address of the same API server, and exports again.
+  const newServer = admin.api.server.replace('127.0.0.1', 'localhost');
+  const move = await admin.cli(['cluster', 'add', 'talos-two', '--provider', admin.provider, '--server', newServer, '--ca-file', admin.api.caFile]);
+  assert.equal(move.code, 0, move.stderr);
+  const v2File = path.join(admin.dir, 'acme-2.yaml');
+  const exp = await admin.cli(['team', 'export', '--team', 'acme', '--group', 'kubernetes', '--revision', '2', '-o', v2File]);
+  assert.equal(exp.code, 0, exp.stderr);
+  const before = await readFile(dev.kubeconfig, 'utf8');
+  const v2 = await dev.cli(['join', v2File]);
+  assert.equal(v2.code, 0, v2.stderr);
+  assert.match(v2.stdout, /= context pocket-id@talos-e2e .*\(unchanged/);
+  assert.match(v2.stdout, /~ context pocket-id@talos-two .*\(update, /);
+  assert.match(v2.stdout, new RegExp(`server: ${admin.api.server.replace(/[.]/g, '\\.')} -> ${newServer.replace(/[.]/g, '\\.')}`));
+  assert.match(v2.stdout, /Joined acme \(revision 2\): 1 context updated\./);
+  const afterV2 = await readFile(dev.kubeconfig, 'utf8');
+  const talosTwo = /- name: talos-two\n(?:\s{2,}.*\n)+/.exec(before)![0];
+  assert.equal(afterV2, before.replace(talosTwo, talosTwo.replace(admin.api.server, newServer)), 'only talos-two\'s server changed');
+  const whoamiTwo = await admin.kubectl(['auth', 'whoami', '--context', 'pocket-id@talos-two'], { env: dev.env });
+  assert.equal(whoamiTwo.code, 0, whoamiTwo.stderr);
+
+  // An issuer whose discovery document names another issuer: nothing is written, even with --yes.
+  const lying = profileText.replace(`issuer: ${admin.pocketId.issuer}`, `issuer: ${admin.pocketId.issuer.replace('localhost', '127.0.0.1')}`).replace('revision: 1', 'revision: 3');
+  assert.notEqual(lying, profileText);
+  const beforeLie = [await readFile(dev.kubeconfig), await readFile(dev.settings)];
+  const lie = await dev.cli(['join', '-', '--yes'], lying);
+  assert.equal(lie.code, 1, lie.stdout + lie.stderr);
+  assert.match(lie.stdout, /issuer: https:\/\/localhost:\d+ -> https:\/\/127\.0\.0\.1:\d+/);
+  assert.match(lie.stderr, /^pocketkube: Checking https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration failed: .*nothing was written\.\n$/);
+  assert.deepEqual([await readFile(dev.kubeconfig), await readFile(dev.settings)], beforeLie);
+});
+
+test('a developer joins from an https address on loopback, and another from standard input', async () => {
+  const url = `https://127.0.0.1:${(server!.address() as AddressInfo).port}/acme.yaml`;
+  const dev = developer('dev-url');
+  dev.env.NODE_EXTRA_CA_CERTS = serverCaFile;
+  const r = await dev.cli(['join', url, '--no-sign-in']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`Team acme, revision 1, from ${url.replace(/[.]/g, '\\.')}:`));
+  assert.match(r.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added; pocket-id@talos-e2e is now current\.\nSign in with `pocketkube login pocket-id`\./);
+  const missing = await dev.cli(['join', url.replace('acme.yaml', 'nope.yaml'), '--no-sign-in']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /answered HTTP 404 .*not a team profile: check the address with your admin; nothing was changed\./);
+
+  const piped = developer('dev-stdin');
+  const s = await piped.cli(['join', '-', '--no-sign-in'], profileText);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /from standard input:/);
+  // Both homes hold the same kubeconfig, but for the home the helper is told about.
+  const strip = (text: string, home: string) => text.split(home).join('HOME');
+  assert.equal(strip((await read(piped.kubeconfig))!, piped.env.POCKETKUBE_HOME!), strip((await read(dev.kubeconfig))!, dev.env.POCKETKUBE_HOME!));
+});
+
+test('a bad profile gets one sentence and writes nothing, and a secret in it is refused with the reason', async () => {
+  const dev = developer('dev-bad');
+  const secret = 'shh-this-is-the-client-secret';
+  const withSecret = profileText.replace(/^( {2}clientId: .*)$/m, `$1\n  clientSecret: ${secret}`);
+  const r = await dev.cli(['join', '-'], withSecret);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^pocketkube: standard input: provider\.clientSecret holds a secret, which a team profile must never carry: .*PKCE.*; nothing was changed\.\n$/);
+  assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
+  const http = await dev.cli(['join', '-'], profileText.replace(/server: https:\/\/127\.0\.0\.1/, 'server: http://127.0.0.1'));
+  assert.equal(http.code, 1);
+  assert.match(http.stderr, /^pocketkube: standard input: clusters\[0\]\.server http:\/\/127\.0\.0\.1:\d+ is not https: .*; nothing was changed\.\n$/);
+  const usage = await dev.cli(['join']);
+  assert.equal(usage.code, 2);
+  assert.equal(await read(dev.kubeconfig), undefined);
+  assert.equal(await read(dev.settings), undefined);
+});
