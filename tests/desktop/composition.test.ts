@@ -16,6 +16,8 @@ import { FileSecretStore, MemorySecretStore, keychainBlobPath } from '../../elec
 import { autostartEntryPath, xdgAutostart } from '../../electron/desktop/autostart.js';
 import { APP_USER_MODEL_ID, DesktopShell } from '../../electron/desktop/composition.js';
 import { SafeStorageSecretStore } from '../../electron/desktop/safe-storage-store.js';
+import { teamProfileText } from '../../electron/core/team/profile.js';
+import type { JoinPlan, JoinResult } from '../../electron/shared/team.js';
 import { launchChromium, REPO, signInInBrowser, Stack } from '../support/stack.js';
 import { removeTempDir, tempDir } from '../support/temp.js';
 import { MemoryPrefs, PACKAGE_VERSION, RecordingDesktop, RecordingLoginItems, type RecordingOptions } from './recording-ports.js';
@@ -505,6 +507,67 @@ describe('join links (pocketkube://join?profile=…)', () => {
     const secret = r.desktop.window!.joins.at(-1) as { problem: string };
     assert.match(secret.problem, /user name or password/);
     assert.ok(!JSON.stringify(r.desktop.logs).includes('hunter2'), 'the password is in no log');
+    await assertNothingWritten(r);
+  });
+
+  test('the window joins: the preview writes nothing; Join adds the provider and context through the agent and signs in, and kubectl works', { timeout: 180_000 }, async (t) => {
+    const stack = await new Stack().start();
+    cleanups.push(() => stack.close());
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const r = await launch({}, { dir: stack.dir, home: stack.home, kubeconfig: stack.kubeconfig });
+    const call = async <T>(channel: string, ...args: unknown[]) => {
+      const res = (await r.desktop.ipc.get(`pocketkube:${channel}`)!(r.desktop.window!.sender, args)) as { ok: true; value: T } | { ok: false; error: { message: string } };
+      if (!res.ok) throw new Error(`${channel}: ${res.error.message}`);
+      return res.value;
+    };
+    const text = teamProfileText(
+      {
+        apiVersion: 'pocketkube/v1',
+        kind: 'TeamProfile',
+        team: 'e2e-team',
+        revision: 1,
+        provider: { name: stack.provider, issuer: stack.pocketId.issuer, clientId: stack.clientId, callbackPort: stack.callbackPort, caData: stack.pocketId.caPem },
+        clusters: [{ name: 'talos-e2e', server: stack.api.server, certificateAuthorityData: (await readFile(stack.api.caFile)).toString('base64') }],
+      },
+      'yaml',
+    );
+    const source = { text, name: '/home/alice/Downloads/e2e-team.yaml' };
+    const plan = await call<JoinPlan>('previewJoin', source);
+    assert.equal(plan.provider.action, 'add');
+    assert.deepEqual(plan.contexts.map((c) => [c.name, c.action]), [[`${stack.provider}@talos-e2e`, 'add']]);
+    await assertNothingWritten(r);
+
+    r.desktop.onOpenExternal = (url) => void signInInBrowser(browser, url);
+    const joined = await call<JoinResult>('join', source, { confirmed: false });
+    assert.equal(joined.signedIn, false);
+    assert.equal(joined.signIn?.method, 'browser');
+    assert.match(r.desktop.opened.at(-1)!, /^http:\/\/localhost:\d+\/start\/[\w-]+$/, 'the sign-in opened in the browser');
+    const client = new AgentClient(r.home.socketPath);
+    assert.deepEqual((await client.listProviders()).map((p) => p.name), [stack.provider]);
+    await until('signed in', async () => (await client.provider(stack.provider)).state === 'signed-in', 60_000);
+    await until('the window sees the new context', () => Boolean(r.shell.controller!.state()?.contexts.contexts.some((c) => c.name === `${stack.provider}@talos-e2e`)));
+    const who = await stack.kubectl(['--context', `${stack.provider}@talos-e2e`, 'auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match((JSON.parse(who.stdout) as { status: { userInfo: { username: string } } }).status.userInfo.username, /^oidc:/);
+
+    // Joining the same profile again changes nothing, and the session already holds.
+    const again = await call<JoinPlan>('previewJoin', source);
+    assert.deepEqual([again.provider.action, ...again.contexts.map((c) => c.action)], ['unchanged', 'unchanged']);
+    const rejoined = await call<JoinResult>('join', source, { confirmed: false });
+    assert.equal(rejoined.signedIn, true);
+  });
+
+  test('the window reads only addresses: a typed path or an address with a password is one sentence, and nothing is read', async () => {
+    const r = await launch();
+    const preview = (source: unknown) => r.desktop.ipc.get('pocketkube:previewJoin')!(r.desktop.window!.sender, [source]) as Promise<{ ok: boolean; error?: { message: string } }>;
+    const typedPath = await preview({ url: '/etc/passwd' });
+    assert.equal(typedPath.ok, false);
+    assert.equal(typedPath.error!.message, '"/etc/passwd" is not an address: paste the profile\'s https:// address, or choose its file instead; nothing was changed.');
+    const withPassword = await preview({ url: 'https://alice:hunter2@platform.example.com/team.yaml' });
+    assert.match(withPassword.error!.message, /^The profile address https:\/\/platform\.example\.com\/team\.yaml carries a user name or password/);
+    assert.ok(!withPassword.error!.message.includes('hunter2'));
+    assert.match((await preview({})).error!.message, /^No team profile was given/);
     await assertNothingWritten(r);
   });
 
