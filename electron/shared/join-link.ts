@@ -111,8 +111,10 @@ export interface JoinLine {
   kind: 'provider' | 'context';
   name: string;
   action: JoinAction;
-  /** Where it is written: the provider's config, or the kubeconfig file the context goes to. */
+  /** The provider's issuer and client, or the kubeconfig file the context goes to. */
   detail: string;
+  /** A context's API server. */
+  server?: string;
   changes: JoinChange[];
   /** An issuer or client id change on an existing provider: shown from → to, and confirmed. */
   highlighted: boolean;
@@ -152,6 +154,7 @@ export function joinPrompt(plan: JoinPlan): JoinPrompt {
       name: c.name,
       action: c.action,
       detail: c.file,
+      server: c.server,
       changes: c.action === 'update' ? c.changes : [],
       highlighted: false,
     })),

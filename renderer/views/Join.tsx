@@ -135,7 +135,15 @@ function Line({ line }: { line: JoinLine }) {
       <div className="join-line-head">
         <Badge kind={line.highlighted ? 'error' : ACTION_BADGE[line.action]}>{ACTION_WORDS[line.action]}</Badge> <strong className="mono">{line.name}</strong>
       </div>
-      <p className="muted small">{line.kind === 'context' ? <>written to {line.detail}</> : line.detail}</p>
+      <p className="muted small">
+        {line.kind === 'context' ? (
+          <>
+            {line.server} · written to {line.detail}
+          </>
+        ) : (
+          line.detail
+        )}
+      </p>
       <Changes changes={line.changes} highlighted={line.highlighted} />
     </li>
   );
