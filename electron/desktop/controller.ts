@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { AgentStatus } from '../shared/api.js';
 import { addCluster } from '../core/kubeconfig/cluster.js';
 import { kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
-import type { AddClusterRequest, AppState, ContextsState, ExportTeamRequest, FileChoice, JoinSource, PocketKubeHandlers } from '../shared/ipc.js';
+import { toResult, type AddClusterRequest, type AppState, type ContextsState, type ExportTeamRequest, type FileChoice, type JoinSource, type PocketKubeHandlers } from '../shared/ipc.js';
 import type { JoinPlan, JoinResult, TeamProfile } from '../shared/team.js';
 import { applyJoin, planJoin, type JoinDeps } from '../core/team/join.js';
 import { displayUrl, exportTeamProfile, parseTeamProfile, PROFILE_MAX_BYTES, readTeamProfile, teamProfileText } from '../core/team/profile.js';
@@ -181,8 +181,9 @@ export class AppController extends EventEmitter {
     const name = result.plan.provider.name;
     const session = await this.client.provider(name).catch(() => undefined);
     if (session?.state === 'signed-in' && result.plan.provider.action === 'unchanged') return { ...result, signedIn: true };
-    const signIn = await this.handlers.signIn(name);
-    return { ...result, signedIn: false, signIn };
+    // The join is written by now: a sign-in that cannot start (one already waiting, say) does not undo it.
+    const started = await toResult(() => this.handlers.signIn(name));
+    return { ...result, signedIn: false, ...(started.ok ? { signIn: started.value } : {}) };
   }
 
   private async exportTeam(request: ExportTeamRequest): Promise<{ text: string; suggestedName: string }> {

@@ -232,7 +232,9 @@ function Joined({ result, onClose }: { result: JoinResult; onClose: () => void }
       <p role="status">
         {result.signedIn
           ? `You are already signed in to ${plan.provider.name}.`
-          : result.signIn?.method === 'device'
+          : !result.signIn
+            ? `The sign-in to ${plan.provider.name} did not start: sign in from the Account view or the tray.`
+            : result.signIn.method === 'device'
             ? `Finish signing in at ${result.signIn.url} with the code ${result.signIn.userCode ?? ''}.`
             : `Finish signing in to ${plan.provider.name} in your browser; the tray shows when you are in.`}
       </p>

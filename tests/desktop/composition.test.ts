@@ -538,13 +538,24 @@ describe('join links (pocketkube://join?profile=…)', () => {
     assert.deepEqual(plan.contexts.map((c) => [c.name, c.action]), [[`${stack.provider}@talos-e2e`, 'add']]);
     await assertNothingWritten(r);
 
+    // No browser could be opened: the join is still done, and says the sign-in did not start.
+    r.desktop.onOpenExternal = () => {
+      throw new Error('no browser here');
+    };
+    const joinedWithoutBrowser = await call<JoinResult>('join', source, { confirmed: false });
+    assert.equal(joinedWithoutBrowser.signedIn, false);
+    assert.equal(joinedWithoutBrowser.signIn, undefined);
+    const client = new AgentClient(r.home.socketPath);
+    assert.deepEqual((await client.listProviders()).map((p) => p.name), [stack.provider]);
+    assert.match(await readFile(r.kubeconfig, 'utf8'), new RegExp(`name: ${stack.provider}@talos-e2e`));
+
+    // Joining again (nothing left to change) starts the sign-in, in the browser this time.
     r.desktop.onOpenExternal = (url) => void signInInBrowser(browser, url);
     const joined = await call<JoinResult>('join', source, { confirmed: false });
+    assert.deepEqual([joined.plan.provider.action, ...joined.plan.contexts.map((c) => c.action)], ['unchanged', 'unchanged']);
     assert.equal(joined.signedIn, false);
     assert.equal(joined.signIn?.method, 'browser');
     assert.match(r.desktop.opened.at(-1)!, /^http:\/\/localhost:\d+\/start\/[\w-]+$/, 'the sign-in opened in the browser');
-    const client = new AgentClient(r.home.socketPath);
-    assert.deepEqual((await client.listProviders()).map((p) => p.name), [stack.provider]);
     await until('signed in', async () => (await client.provider(stack.provider)).state === 'signed-in', 60_000);
     await until('the window sees the new context', () => Boolean(r.shell.controller!.state()?.contexts.contexts.some((c) => c.name === `${stack.provider}@talos-e2e`)));
     const who = await stack.kubectl(['--context', `${stack.provider}@talos-e2e`, 'auth', 'whoami', '-o', 'json']);

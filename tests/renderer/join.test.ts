@@ -158,6 +158,23 @@ describe('joining', () => {
     assert.deepEqual(bridge.callsTo('join'), [[{ url: ADDRESS }, { confirmed: true }]]);
   });
 
+  test('a join whose sign-in did not start says where to sign in', BOUNDED, async (t) => {
+    const plan: JoinPlan = {
+      source: ADDRESS,
+      team: 'acme-platform',
+      revision: 1,
+      provider: { name: 'acme', issuer: 'https://id.acme.example', clientId: 'k8s', action: 'add', changes: [] },
+      contexts: [{ name: 'acme@prod', cluster: 'prod', server: 'https://prod.acme.example:6443', file: KUBECONFIG, action: 'add', changes: [] }],
+      needsConfirmation: false,
+      warnings: [],
+    };
+    const bridge = new FixtureBridge(appState()).on('previewJoin', () => plan).on('join', () => ({ plan, signedIn: false }));
+    const { page } = await openLink(t, bridge, joinLinkFor(ADDRESS));
+    await page.getByRole('button', { name: 'Join and sign in' }).click();
+    await joinView(page).getByText('Joined acme-platform').waitFor();
+    assert.match(await joinView(page).getByRole('status').innerText(), /^The sign-in to acme did not start: sign in from the Account view or the tray\.$/);
+  });
+
   test('a failed join keeps the preview and shows one sentence', BOUNDED, async (t) => {
     const bridge = bridgeServing(profile()).fail('join', {
       code: 'plan-changed',
