@@ -74,6 +74,9 @@ test('an admin exports a team profile that holds the provider and both clusters,
   assert.match(profileText, /name: talos-e2e[\s\S]*name: talos-two/);
   assert.doesNotMatch(profileText, /^\s*[\w-]*(secret|token)[\w-]*:/im, 'no field holds a secret');
   assert.match(profileText, /^# .*It holds no secret: the client is public \(PKCE\)\.$/m);
+  const nowhere = await admin.cli(['team', 'export', '-o', path.join(admin.dir, 'no-such-folder', 'acme.yaml')]);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.stderr, /^pocketkube: Cannot write the team profile to .*no-such-folder\/acme\.yaml \(ENOENT\): give a path in a folder you can write to; nothing was written\.\n$/);
   const json = await admin.cli(['team', 'export', '--team', 'acme', '--format', 'json']);
   assert.equal(json.code, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout).clusters.length, 2);
@@ -135,10 +138,13 @@ test('a developer joins from the file in a fresh home, signs in in Chromium, and
   const lying = profileText.replace(`issuer: ${admin.pocketId.issuer}`, `issuer: ${admin.pocketId.issuer.replace('localhost', '127.0.0.1')}`).replace('revision: 1', 'revision: 3');
   assert.notEqual(lying, profileText);
   const beforeLie = [await readFile(dev.kubeconfig), await readFile(dev.settings)];
+  const unconfirmed = await dev.cli(['join', '-'], lying);
+  assert.equal(unconfirmed.code, 1);
+  assert.match(unconfirmed.stderr, /^pocketkube: Joining acme changes an existing provider .*must be confirmed: run it on a terminal to answer, or pass --yes; nothing was written\.\n$/);
   const lie = await dev.cli(['join', '-', '--yes'], lying);
   assert.equal(lie.code, 1, lie.stdout + lie.stderr);
   assert.match(lie.stdout, /issuer: https:\/\/localhost:\d+ -> https:\/\/127\.0\.0\.1:\d+/);
-  assert.match(lie.stderr, /^pocketkube: Checking https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration failed: .*nothing was written\.\n$/);
+  assert.match(lie.stderr, /^pocketkube: https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration names the issuer https:\/\/localhost:\d+, not https:\/\/127\.0\.0\.1:\d+ as the profile says: .*correct the profile's provider\.issuer; nothing was written\.\n$/);
   assert.deepEqual([await readFile(dev.kubeconfig), await readFile(dev.settings)], beforeLie);
 });
 
@@ -178,4 +184,31 @@ test('a bad profile gets one sentence and writes nothing, and a secret in it is 
   assert.equal(usage.code, 2);
   assert.equal(await read(dev.kubeconfig), undefined);
   assert.equal(await read(dev.settings), undefined);
+});
+
+test('on a terminal, join asks once: no changes nothing, yes joins', async () => {
+  const dev = developer('dev-tty');
+  // `script` gives the command a terminal (a pty); what we write to its stdin is what the user types.
+  const onTerminal = (answer: string) =>
+    run('/usr/bin/script', ['-qec', `${HELPER} join ${profileFile} --no-sign-in`, '/dev/null'], dev.env, { timeoutMs: 60_000, input: answer });
+  const no = await onTerminal('n\n');
+  assert.equal(no.code, 1, no.stdout);
+  assert.match(no.stdout, /Join acme\? \[y\/N\] /);
+  assert.match(no.stdout, /Nothing was changed\./);
+  assert.equal(await read(dev.kubeconfig), undefined);
+  assert.equal(await read(dev.settings), undefined);
+  const yes = await onTerminal('y\n');
+  assert.equal(yes.code, 0, yes.stdout);
+  assert.equal(yes.stdout.match(/\[y\/N\]/g)?.length, 1, 'asked once');
+  assert.match(yes.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added/);
+});
+
+test('with no agent running, join writes the provider and contexts, then says how to sign in', async () => {
+  const dev = developer('dev-no-agent');
+  const r = await dev.cli(['join', profileFile]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added/);
+  assert.match(r.stderr, /^pocketkube: Joined acme, but signing in needs the agent: start the PocketKube app or `pocketkube agent`, then run `pocketkube login pocket-id`\.\n$/);
+  assert.match((await read(dev.settings))!, /"issuer": "https:\/\/localhost:\d+"/);
+  assert.match((await read(dev.kubeconfig))!, /name: pocket-id@talos-two/);
 });

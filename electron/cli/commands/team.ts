@@ -39,7 +39,9 @@ export async function cmdTeam(home: Home, args: string[]): Promise<void> {
   const text = teamProfileText(profile, format);
   if (!values.output || values.output === '-') return out(text);
   // A profile holds no secret: readable by others, like any file meant to be shared.
-  await writeFileAtomic(values.output, text, 0o644);
+  await writeFileAtomic(values.output, text, 0o644).catch((e: NodeJS.ErrnoException) => {
+    throw new PocketKubeError('unwritable_file', `Cannot write the team profile to ${values.output} (${e.code ?? e.message}): give a path in a folder you can write to; nothing was written.`);
+  });
   err(`Wrote the team profile for ${profile.team} (revision ${profile.revision}, provider ${profile.provider.name}, ${profile.clusters.length} cluster${profile.clusters.length === 1 ? '' : 's'}) to ${values.output}; developers join with \`pocketkube join ${values.output}\` (or from an https address where you publish it).`);
 }
 

@@ -226,6 +226,13 @@ current-context: admin@prod
     assert.equal(await read(joinRecordPath(bad.home, 'acme')), undefined);
   });
 
+  test('a provider of another name for the same issuer and client is pointed out', async () => {
+    await saveProvider(m.registry, m.store, providerFromInput({ name: 'id.example.com', issuer: ISSUER, clientId: CLIENT }));
+    const plan = await planJoin(m.deps, profile(), 'team.yaml');
+    assert.equal(plan.provider.action, 'add');
+    assert.match(plan.warnings.join('\n'), /Provider id\.example\.com already signs in to https:\/\/id\.example\.com with this client; the team's provider pocket-id will be a second one/);
+  });
+
   test('a plan that no longer holds when applying is refused', async () => {
     const plan = await planJoin(m.deps, profile(), 'team.yaml');
     await saveProvider(m.registry, m.store, providerFromInput({ name: 'pocket-id', issuer: ISSUER, clientId: CLIENT, scopes: ['openid'] }));

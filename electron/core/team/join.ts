@@ -106,7 +106,12 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
   const readCa = deps.readCaFile ?? ((f: string) => readFile(f, 'utf8'));
   const want = profile.provider;
   const warnings: string[] = [];
-  const existing = (await deps.providers()).find((p) => p.name === want.name);
+  const all = await deps.providers();
+  const existing = all.find((p) => p.name === want.name);
+  const twin = all.find((p) => p.name !== want.name && p.issuer === want.issuer && p.clientId === want.clientId);
+  if (twin && !existing) {
+    warnings.push(`Provider ${twin.name} already signs in to ${want.issuer} with this client; the team's provider ${want.name} will be a second one with its own sign-in (remove ${twin.name} with \`pocketkube provider remove ${twin.name}\` if you no longer use it).`);
+  }
   const pChanges = existing ? await providerChanges(existing, want, readCa) : [];
   const repointed = pChanges.some((c) => c.field === 'issuer' || c.field === 'clientId');
   if (existing?.confidential && repointed) {
@@ -217,8 +222,13 @@ export async function checkIssuerDiscovery(provider: TeamProvider, timeoutMs = 1
   try {
     await client.discovery(url, provider.clientId, undefined, client.None(), options);
   } catch (err) {
+    const cause = (err as { code?: string; cause?: { attribute?: string; body?: { issuer?: unknown } } }).cause;
+    if ((err as { code?: string }).code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && cause?.attribute === 'issuer') {
+      const said = typeof cause.body?.issuer === 'string' ? cause.body.issuer : '(none)';
+      throw new PocketKubeError('issuer-check-failed', `${provider.issuer}/.well-known/openid-configuration names the issuer ${said}, not ${provider.issuer} as the profile says: kube-apiserver and PocketKube compare issuers exactly, so ask your admin to correct the profile's provider.issuer; nothing was written.`);
+    }
     const e = describeOidcError(err, `Checking ${provider.issuer}/.well-known/openid-configuration`, provider.issuer);
-    throw new PocketKubeError('issuer-check-failed', `${e.message.replace(/\.$/, '')}; the profile's issuer is not confirmed by its provider, so nothing was written.`);
+    throw new PocketKubeError('issuer-check-failed', `${e.message.replace(/\.$/, '')}; the issuer is checked before anything is written, so nothing was written.`);
   } finally {
     await dispatcher?.close();
   }
@@ -238,6 +248,10 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
   if (fresh.needsConfirmation && !opts.confirmed) {
     throw new PocketKubeError('needs-confirmation', `Joining ${profile.team} ${fresh.provider.changes.some((c) => c.field === 'issuer' || c.field === 'clientId') ? `changes where provider ${profile.provider.name} signs in` : 'goes back to an older revision'}, which must be confirmed: run it on a terminal and answer y, or pass --yes; nothing was written.`);
   }
+  const record = await readJoinRecord(deps.home, profile.team);
+  const changes = fresh.provider.action !== 'unchanged' || fresh.contexts.some((c) => c.action !== 'unchanged');
+  // Joined already, as it is: nothing to check, and not a byte to write.
+  if (!changes && record?.revision === profile.revision) return { plan: fresh, signedIn: false };
   await (deps.checkIssuer ?? checkIssuerDiscovery)(profile.provider);
 
   const want = profile.provider;
@@ -274,8 +288,8 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
     );
   }
 
-  const record: JoinRecord = { team: profile.team, revision: profile.revision, source: plan.source, joinedAt: (deps.now?.() ?? new Date()).toISOString(), profile };
+  const joined: JoinRecord = { team: profile.team, revision: profile.revision, source: plan.source, joinedAt: (deps.now?.() ?? new Date()).toISOString(), profile };
   await ensureTeamsDir(deps.home);
-  await writeFileAtomic(joinRecordPath(deps.home, profile.team), JSON.stringify(record, null, 2) + '\n', 0o600);
+  await writeFileAtomic(joinRecordPath(deps.home, profile.team), JSON.stringify(joined, null, 2) + '\n', 0o600);
   return { plan: fresh, signedIn: false };
 }

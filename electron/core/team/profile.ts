@@ -218,7 +218,13 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
     const line = offset !== undefined ? ` line ${text.slice(0, offset).split('\n').length}` : '';
     throw new PocketKubeError('bad-profile', `${where}${line}: not valid YAML or JSON (${error.message.split('\n')[0]}); fix the file; nothing was changed.`);
   }
-  const js = doc.toJS({ maxAliasCount: 0 }) as unknown;
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 0 });
+  } catch {
+    // maxAliasCount 0: an alias could expand a small file into a huge one, and a profile never needs one.
+    throw badProfile(where, 'uses YAML aliases (*name), which a team profile does not: write each value out');
+  }
   const c: Checker = new Checker(where);
   if (!isMap(js)) throw badProfile(where, `is not a team profile (expected a mapping with apiVersion: ${TEAM_PROFILE_API_VERSION}); check that this is the profile file`);
   const secret = findSecret(js);
@@ -271,20 +277,24 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
   const timeoutMs = opts.timeoutMs ?? PROFILE_FETCH_TIMEOUT_MS;
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
-  try {
-    res = await (opts.fetch ?? fetch)(url, { signal, redirect: 'follow', headers: { accept: 'application/yaml, application/json, text/plain;q=0.9, */*;q=0.1' } });
-  } catch (e) {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
-    throw new PocketKubeError('profile-unreachable', `Cannot fetch the team profile from ${where} (${why}): check the address and your network, or download the file and join from it; nothing was changed.`);
-  }
-  // A redirect must not leave https (a captive portal, a downgrade).
-  if (res.url && res.url !== url) {
-    const after = profileUrlProblem(res.url);
-    if (after) {
-      await res.body?.cancel();
-      throw new PocketKubeError('bad-profile-url', `${where} redirected to ${displayUrl(res.url)}: ${after} Nothing was changed.`);
+  let at = url;
+  // Redirects are followed by hand, so that none leaves https (a captive portal, a downgrade) even for a moment.
+  for (let hops = 0; ; hops++) {
+    try {
+      res = await (opts.fetch ?? fetch)(at, { signal, redirect: 'manual', headers: { accept: 'application/yaml, application/json, text/plain;q=0.9, */*;q=0.1' } });
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
+      throw new PocketKubeError('profile-unreachable', `Cannot fetch the team profile from ${where} (${why}): check the address and your network, or download the file and join from it; nothing was changed.`);
     }
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (location === null) break;
+    await res.body?.cancel();
+    const next = new URL(location, at).href;
+    const problem = profileUrlProblem(next);
+    if (problem) throw new PocketKubeError('bad-profile-url', `${where} redirected to ${displayUrl(next)}: ${problem} Nothing was changed.`);
+    if (hops === 5) throw new PocketKubeError('profile-unreachable', `${where} redirects more than five times: check the address with your admin; nothing was changed.`);
+    at = next;
   }
   if (!res.ok) {
     await res.body?.cancel();

@@ -1,0 +1,71 @@
+/**
+ * Reading a team profile from an address, against a real HTTP server on loopback (http is allowed there): a
+ * profile, a web page, an answer too large, an answer too slow, a redirect off https, a query kept out of
+ * messages. Each failure is one sentence and nothing else happens.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { PocketKubeError } from '../../electron/core/platform/errors.js';
+import { readTeamProfile } from '../../electron/core/team/profile.js';
+import { loopbackCertificate } from '../support/loopback-tls.js';
+
+let server: http.Server;
+let base: string;
+let profileText: string;
+
+before(async () => {
+  const ca = Buffer.from((await loopbackCertificate('fetch-cluster-ca')).cert).toString('base64');
+  profileText = JSON.stringify({
+    apiVersion: 'pocketkube/v1',
+    kind: 'TeamProfile',
+    team: 'acme',
+    revision: 1,
+    provider: { name: 'pocket-id', issuer: 'https://id.example.com', clientId: 'a60960a8-c856-43b7-add7-50d83bf7eeab' },
+    clusters: [{ name: 'prod', server: 'https://10.0.0.1:6443', certificateAuthorityData: ca }],
+  });
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url!, 'http://localhost');
+    if (url.pathname === '/acme.json') res.writeHead(200, { 'content-type': 'application/json' }).end(profileText);
+    else if (url.pathname === '/page') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Sign in</title>');
+    else if (url.pathname === '/big') res.writeHead(200, { 'content-type': 'text/plain' }).end('a'.repeat(300 * 1024));
+    else if (url.pathname === '/slow') setTimeout(() => res.writeHead(200).end(profileText), 2_000);
+    else if (url.pathname === '/hop') res.writeHead(301, { location: '/acme.json' }).end();
+    else if (url.pathname === '/away') res.writeHead(302, { location: 'http://example.com/acme.json' }).end();
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const refused = (code: string, message: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof PocketKubeError, String(e));
+  assert.equal(e.code, code);
+  assert.match(e.message, message);
+  assert.doesNotMatch(e.message, /\n/);
+  return true;
+};
+
+test('a profile at a loopback address is read, and its source is the address without the query', async () => {
+  const { profile, source } = await readTeamProfile(`${base}/acme.json?sig=abc123`);
+  assert.equal(profile.team, 'acme');
+  assert.equal(source, `${base}/acme.json`);
+  assert.equal((await readTeamProfile(`${base}/hop`)).profile.team, 'acme', 'a redirect on loopback is followed');
+});
+
+test('a web page is refused: the address of the raw file is asked for', async () => {
+  await assert.rejects(readTeamProfile(`${base}/page?token=zzz`), refused('bad-profile', /\/page is a web page, not a team profile .*give the address of the raw file; nothing was changed\.$/));
+  await assert.rejects(readTeamProfile(`${base}/page?token=zzz`), (e: unknown) => !(e as Error).message.includes('zzz'));
+});
+
+test('a non-2xx answer, an answer too large and one too slow each get their sentence', async () => {
+  await assert.rejects(readTeamProfile(`${base}/missing`), refused('profile-unreachable', /answered HTTP 404 \(Not Found\), not a team profile/));
+  await assert.rejects(readTeamProfile(`${base}/big`), refused('bad-profile', /the answer is over 256 KiB, far more than a team profile/));
+  await assert.rejects(readTeamProfile(`${base}/slow`, { timeoutMs: 300 }), refused('profile-unreachable', /Cannot (fetch|read) the team profile from .*\/slow \(no answer in 0\.3 s\)/));
+});
+
+test('a redirect to plain http off loopback is refused before anything is fetched there', async () => {
+  await assert.rejects(readTeamProfile(`${base}/away`), refused('bad-profile-url', /\/away redirected to http:\/\/example\.com\/acme\.json: The profile address http:\/\/example\.com uses http: a team profile must be fetched over https/));
+});
