@@ -8,7 +8,7 @@ import type { JoinSource } from '../../electron/shared/ipc.js';
 import { joinPrompt, type JoinLine } from '../../electron/shared/join-link.js';
 import type { JoinAction, JoinChange, JoinPlan, JoinResult } from '../../electron/shared/team.js';
 import { useAction } from '../api.js';
-import { Badge, ErrorNote, Field, InlineProblem, Note } from '../components/ui.js';
+import { Badge, ErrorNote, Field, InlineProblem, Loading, Note } from '../components/ui.js';
 
 /** What opened the view: a source to preview at once, a link's refusal, or nothing yet (Setup's "Join a team…"). */
 export interface JoinOpen {
@@ -56,10 +56,7 @@ export function JoinView({ open, onClose }: { open: JoinOpen; onClose: () => voi
       ) : !source ? (
         <ChooseSource onChosen={setSource} />
       ) : preview.status === 'pending' || preview.status === 'idle' ? (
-        <p role="status" className="loading">
-          <span className="spinner" aria-hidden="true" />
-          <span>Reading the team profile…</span>
-        </p>
+        <Loading label="Reading the team profile…" />
       ) : preview.status === 'failed' ? (
         <ErrorNote title="Nothing was joined" error={preview.error}>
           {!open.source && (

@@ -105,6 +105,7 @@ describe('a join link opens the preview', () => {
     assert.match(await alert.innerText(), /This link cannot be used\s+This join link points to a file on this computer, which a link may not do: open the file yourself with Setup → Join a team… instead\./);
     assert.deepEqual(bridge.callsTo('previewJoin'), []);
     assert.equal(await page.getByRole('button', { name: 'Join and sign in' }).count(), 0);
+    assert.deepEqual(await axeViolations(page), []);
   });
 
   test("a bad profile shows the parser's one sentence, and nothing can be joined", BOUNDED, async (t) => {
