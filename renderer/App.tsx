@@ -1,12 +1,14 @@
 /** The window: four views behind a tablist, all fed by the one state the agent pushes. */
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import type { AppState } from '../electron/shared/ipc.js';
+import type { AppState, JoinSource } from '../electron/shared/ipc.js';
+import { joinRequestFromHash } from '../electron/shared/join-link.js';
 import { ErrorNote, Loading } from './components/ui.js';
 import { DEFAULT_CHOICES, ShellContext, TABS, type SetupChoices, type TabId } from './shell.js';
 import { useAppState, type Connection } from './state.js';
 import { AccountView } from './views/Account.js';
 import { ClustersView } from './views/Clusters.js';
 import { DiagnosticsView } from './views/Diagnostics.js';
+import { JoinView, type JoinOpen } from './views/Join.js';
 import { SetupView } from './views/Setup.js';
 
 function viewFromHash(): TabId {
@@ -14,24 +16,47 @@ function viewFromHash(): TabId {
   return TABS.find((t) => t.id === asked)?.id ?? 'account';
 }
 
+/** Each opening of the Join view is a new one (a second link replaces the first, half-done choices and all). */
+let joinOpenings = 0;
+
+/** A pocketkube://join link opens the window on `#join?profile=…` (or `#join?problem=…` when main refused it). */
+function joinFromHash(): (JoinOpen & { key: number }) | null {
+  const request = joinRequestFromHash(window.location.hash);
+  if (!request) return null;
+  return { key: ++joinOpenings, ...('profile' in request ? { source: { url: request.profile } } : { problem: request.problem }) };
+}
+
 export function App() {
   const [connection, retry] = useAppState();
   // The view the app asked for (the tray's "Set up…", "Add cluster…"): the page's #fragment, now and later.
   const [tab, setTab] = useState<TabId>(viewFromHash);
+  const [join, setJoin] = useState(joinFromHash);
   useEffect(() => {
-    const follow = () => setTab(viewFromHash());
+    const follow = () => {
+      const asked = joinFromHash();
+      if (asked) return setJoin(asked);
+      setJoin(null);
+      setTab(viewFromHash());
+    };
     window.addEventListener('hashchange', follow);
     return () => window.removeEventListener('hashchange', follow);
+  }, []);
+  const openJoin = useCallback((source?: JoinSource) => setJoin({ key: ++joinOpenings, ...(source ? { source } : {}) }), []);
+  const closeJoin = useCallback(() => {
+    setJoin(null);
+    // Forget the link's fragment, so the same link opened again is a change the window sees.
+    if (joinRequestFromHash(window.location.hash)) history.replaceState(null, '', `#${viewFromHash()}`);
   }, []);
   const [choices, setChoicesState] = useState<SetupChoices>(DEFAULT_CHOICES);
   const tabRefs = useRef(new Map<TabId, HTMLButtonElement>());
 
   const goTo = useCallback((next: TabId) => {
+    closeJoin();
     setTab(next);
     tabRefs.current.get(next)?.focus();
-  }, []);
+  }, [closeJoin]);
   const setChoices = useCallback((update: Partial<SetupChoices>) => setChoicesState((c) => ({ ...c, ...update })), []);
-  const shell = useMemo(() => ({ goTo, choices, setChoices }), [goTo, choices, setChoices]);
+  const shell = useMemo(() => ({ goTo, choices, setChoices, openJoin }), [goTo, choices, setChoices, openJoin]);
 
   // A tablist as the ARIA pattern has it: one tab stop, arrows move and select, Home/End jump.
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
@@ -74,7 +99,10 @@ export function App() {
                 aria-selected={tab === t.id}
                 aria-controls={`panel-${t.id}`}
                 tabIndex={tab === t.id ? 0 : -1}
-                onClick={() => setTab(t.id)}
+                onClick={() => {
+                  closeJoin();
+                  setTab(t.id);
+                }}
               >
                 {t.label}
               </button>
@@ -87,9 +115,10 @@ export function App() {
               A headless <code>pocketkube agent</code> owns the sessions; this window shows and changes them through it.
             </p>
           )}
+          {join && <JoinView key={join.key} open={join} onClose={closeJoin} />}
           {TABS.map((t) => (
             // Every view stays mounted (hidden) so a half-done setup survives a look at another tab.
-            <section key={t.id} role="tabpanel" id={`panel-${t.id}`} aria-labelledby={`tab-${t.id}`} hidden={tab !== t.id} tabIndex={0} className="panel">
+            <section key={t.id} role="tabpanel" id={`panel-${t.id}`} aria-labelledby={`tab-${t.id}`} hidden={Boolean(join) || tab !== t.id} tabIndex={0} className="panel">
               <Gate connection={connection} retry={retry} loading={t.loading}>
                 {(state) => <View id={t.id} state={state} />}
               </Gate>

@@ -1,5 +1,6 @@
 /** What the views share besides the agent's state: moving between tabs, and the choices made in Setup. */
 import { createContext, useContext } from 'react';
+import type { JoinSource } from '../electron/shared/ipc.js';
 
 export const TABS = [
   { id: 'account', label: 'Account', loading: 'Loading your account…' },
@@ -22,6 +23,8 @@ export interface Shell {
   goTo: (tab: TabId) => void;
   choices: SetupChoices;
   setChoices: (update: Partial<SetupChoices>) => void;
+  /** Opens the Join view on a profile source, or on its chooser. */
+  openJoin: (source?: JoinSource) => void;
 }
-export const ShellContext = createContext<Shell>({ goTo: () => {}, choices: DEFAULT_CHOICES, setChoices: () => {} });
+export const ShellContext = createContext<Shell>({ goTo: () => {}, choices: DEFAULT_CHOICES, setChoices: () => {}, openJoin: () => {} });
 export const useShell = () => useContext(ShellContext);

@@ -25,6 +25,7 @@ import {
 import { AUTOSTART_ARG, xdgAutostart } from './autostart.js';
 import type { AppState } from '../shared/ipc.js';
 import { STATE_CHANNEL } from '../shared/ipc.js';
+import { joinHash } from '../shared/join-link.js';
 import type { MenuItemModel } from './tray-menu.js';
 import type {
   AppPort,
@@ -50,7 +51,16 @@ export const appPort: AppPort = {
   platform: process.platform,
   version: app.getVersion(),
   argv: process.argv,
+  defaultApp: Boolean(process.defaultApp),
+  execPath: process.execPath,
+  appPath: app.getAppPath(),
   requestSingleInstanceLock: () => app.requestSingleInstanceLock(),
+  setAsDefaultProtocolClient: (scheme, executable, args) => (executable ? app.setAsDefaultProtocolClient(scheme, executable, args) : app.setAsDefaultProtocolClient(scheme)),
+  onOpenUrl: (l) =>
+    void app.on('open-url', (e, url) => {
+      e.preventDefault(); // handled: macOS does not try another handler
+      l(url);
+    }),
   whenReady: () => app.whenReady(),
   onSecondInstance: (l) => void app.on('second-instance', (_e, argv) => l(argv)),
   onActivate: (l) => void app.on('activate', () => l()),
@@ -94,10 +104,10 @@ export const trayPort: TrayPort = {
   },
 };
 
-export function windowPort(create: (bounds: Parameters<WindowPort['create']>[0]) => BrowserWindow): WindowPort {
+export function windowPort(create: (options: { bounds: Parameters<WindowPort['create']>[0]['bounds']; hash: string }) => BrowserWindow): WindowPort {
   return {
     create(options): WindowHandle {
-      const win = create(options);
+      const win = create({ bounds: options.bounds, hash: options.join ? joinHash(options.join) : options.view });
       return {
         show: () => win.show(),
         focus: () => win.focus(),
@@ -106,6 +116,7 @@ export function windowPort(create: (bounds: Parameters<WindowPort['create']>[0])
         isDestroyed: () => win.isDestroyed(),
         getBounds: () => win.getBounds(),
         showView: (view: ViewName) => void win.webContents.executeJavaScript(`location.hash = ${JSON.stringify(view)}`),
+        showJoin: (request) => void win.webContents.executeJavaScript(`location.hash = ${JSON.stringify(joinHash(request))}`),
         send: (state: AppState) => win.webContents.send(STATE_CHANNEL, state),
         owns: (sender) => sender === win.webContents,
         onClose: (l) => void win.on('close', (e) => l(e)),

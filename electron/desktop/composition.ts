@@ -12,6 +12,7 @@ import { probeSocket } from '../agent/server.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
 import { FileSecretStore, keychainBlobPath, type SecretStore } from '../core/session/secret-store.js';
 import { INVOKE_CHANNELS, invokeChannel, toResult, type AppState } from '../shared/ipc.js';
+import { JOIN_SCHEME, joinLinkIn, joinRequestFor, type JoinRequest } from '../shared/join-link.js';
 import { AppController, type DesktopAdapter } from './controller.js';
 import type { Bounds, DesktopPorts, NotificationHandle, PrefsPort, TrayHandle, ViewName, WindowHandle } from './ports.js';
 import { SafeStorageSecretStore, keychainUsable } from './safe-storage-store.js';
@@ -60,6 +61,15 @@ export function visibleBounds(saved: Bounds, areas: Required<Bounds>[]): Bounds 
   return largest ? { width: Math.min(size.width, largest.width), height: Math.min(size.height, largest.height) } : size;
 }
 
+/**
+ * How the OS should start this app for a `pocketkube:` link. Packaged: the app itself. `npm start`: Electron
+ * with the app's folder (as Electron's deep-link guide does), keeping --no-sandbox where the sandbox cannot start.
+ */
+export function protocolClientCommand(app: { defaultApp: boolean; execPath: string; appPath: string; argv: readonly string[] }): { executable?: string; args?: string[] } {
+  if (!app.defaultApp) return {};
+  return { executable: app.execPath, args: [...(app.argv.includes('--no-sandbox') ? ['--no-sandbox'] : []), app.appPath] };
+}
+
 export class DesktopShell {
   phase: ShellPhase = 'idle';
   owner: AppState['owner'] = 'app';
@@ -73,6 +83,8 @@ export class DesktopShell {
   private stopTimers: (() => void)[] = [];
   private takingOver?: Promise<void>;
   private cleanedUp = false;
+  /** A join link that arrived before start-up finished (macOS open-url before ready, the first launch's argv). */
+  private pendingLink?: string;
   /** Electron drops a Notification's handlers when the object is garbage-collected: hold each until it is done. */
   private readonly liveNotifications = new Set<NotificationHandle>();
 
@@ -90,7 +102,16 @@ export class DesktopShell {
       return;
     }
     // Registered before start-up, so a relaunch or Quit works even when start-up fails.
-    app.onSecondInstance(() => this.manualLaunch());
+    // A link clicked while running starts a second instance on Windows and Linux: its argv carries the link.
+    app.onSecondInstance((argv) => {
+      const link = joinLinkIn(argv);
+      if (link) this.openLink(link);
+      else this.manualLaunch();
+    });
+    // macOS sends links as open-url, the first one before ready when the link launched the app.
+    app.onOpenUrl((url) => this.openLink(url));
+    this.pendingLink = joinLinkIn(app.argv);
+    this.registerProtocol();
     app.onActivate(() => this.manualLaunch());
     app.onBeforeQuit((event) => this.beforeQuit(event));
     app.onWindowAllClosed(() => {
@@ -105,6 +126,37 @@ export class DesktopShell {
     } catch (err) {
       await this.fail(err as Error);
     }
+    const link = this.pendingLink;
+    this.pendingLink = undefined;
+    // After a failed start-up the dialog already said why; a link changes nothing then.
+    if (link && this.phase === 'running') this.openLink(link);
+  }
+
+  /** Every OS: this app opens `pocketkube:` links (the packaged app also declares the scheme, electron-builder.yml). */
+  private registerProtocol(): void {
+    const { executable, args } = protocolClientCommand(this.ports.app);
+    let registered = false;
+    try {
+      registered = this.ports.app.setAsDefaultProtocolClient(JOIN_SCHEME, executable, args);
+    } catch (err) {
+      this.ports.log('warn', `Registering pocketkube:// links failed: ${(err as Error).message}`);
+    }
+    if (!registered) this.ports.log('warn', 'The OS did not make PocketKube the handler of pocketkube:// links, so join links will not open it; `pocketkube join URL` does the same.');
+  }
+
+  /**
+   * A join link opens the window on its preview (or on the sentence saying why it was refused); nothing is
+   * written until the user confirms there. Before start-up has finished, the latest link waits for it.
+   */
+  openLink(link: string): void {
+    if (this.phase === 'idle' || this.phase === 'starting') {
+      this.pendingLink = link;
+      return;
+    }
+    if (this.phase !== 'running') return this.manualLaunch();
+    const request = joinRequestFor(link);
+    if ('problem' in request) this.ports.log('warn', `Join link refused: ${request.problem}`);
+    this.showWindow(undefined, request);
   }
 
   private async start(): Promise<void> {
@@ -172,7 +224,8 @@ export class DesktopShell {
     // The first run goes to Setup, unless providers were already added with the CLI.
     const firstRun = !this.prefs.get('firstRunDone');
     const unconfigured = firstRun && !(await controller.client.listProviders().catch(() => [])).length;
-    if (firstRun || !this.ports.autostart.wasOpenedAtLogin()) this.showWindow(unconfigured ? 'setup' : undefined);
+    // A launch by a join link opens the window on the join preview instead (run() does, once running).
+    if (!this.pendingLink && (firstRun || !this.ports.autostart.wasOpenedAtLogin())) this.showWindow(unconfigured ? 'setup' : undefined);
     if (firstRun) this.prefs.set('firstRunDone', true);
   }
 
@@ -334,17 +387,18 @@ export class DesktopShell {
     await this.takingOver;
   }
 
-  showWindow(view?: ViewName): void {
+  showWindow(view?: ViewName, join?: JoinRequest): void {
     if (this.phase === 'quitting') return;
     const prefs = this.prefs;
     if (!prefs) return;
     if (this.window && !this.window.isDestroyed()) {
-      if (view) this.window.showView(view);
+      if (join) this.window.showJoin(join);
+      else if (view) this.window.showView(view);
       this.window.show();
       this.window.focus();
       return;
     }
-    const win = this.ports.windows.create({ bounds: visibleBounds(prefs.get('window'), this.ports.screen.workAreas()), view: view ?? 'account' });
+    const win = this.ports.windows.create({ bounds: visibleBounds(prefs.get('window'), this.ports.screen.workAreas()), view: view ?? 'account', ...(join ? { join } : {}) });
     this.window = win;
     win.onReadyToShow(() => {
       win.show();

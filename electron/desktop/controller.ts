@@ -6,7 +6,10 @@ import { EventEmitter } from 'node:events';
 import type { AgentStatus } from '../shared/api.js';
 import { addCluster } from '../core/kubeconfig/cluster.js';
 import { kubeconfigFiles, listContexts, removeContext, useContext } from '../core/kubeconfig/index.js';
-import type { AddClusterRequest, AppState, ContextsState, FileChoice, PocketKubeHandlers } from '../shared/ipc.js';
+import { toResult, type AddClusterRequest, type AppState, type ContextsState, type ExportTeamRequest, type FileChoice, type JoinSource, type PocketKubeHandlers } from '../shared/ipc.js';
+import type { JoinPlan, JoinResult, TeamProfile } from '../shared/team.js';
+import { applyJoin, planJoin, type JoinDeps } from '../core/team/join.js';
+import { displayUrl, exportTeamProfile, parseTeamProfile, PROFILE_MAX_BYTES, readTeamProfile, teamProfileText } from '../core/team/profile.js';
 import type { Home } from '../core/platform/home.js';
 import { UsageError } from '../core/platform/errors.js';
 import { AgentClient } from '../client/agent-client.js';
@@ -17,7 +20,7 @@ import { clusterFromKubeconfigText, doctorForProvider, patchForProvider } from '
 export interface DesktopAdapter {
   copyText(text: string): Promise<void>;
   saveText(suggestedName: string, text: string): Promise<{ path: string } | null>;
-  openFile(purpose: 'machine-config' | 'kubeconfig' | 'ca'): Promise<FileChoice | null>;
+  openFile(purpose: 'machine-config' | 'kubeconfig' | 'ca' | 'team-profile'): Promise<FileChoice | null>;
   openExternal(url: string): Promise<void>;
 }
 
@@ -36,6 +39,8 @@ export class AppController extends EventEmitter {
   private kubeconfigSeen?: string;
   private unsubscribe?: () => void;
   private current?: AppState;
+  /** The plan the window last showed, per source: a join does what was shown, or nothing. */
+  private previewed?: { key: string; plan: JoinPlan };
 
   constructor(private readonly options: ControllerOptions) {
     super();
@@ -122,6 +127,74 @@ export class AppController extends EventEmitter {
     return { context: res.context, file: res.file };
   }
 
+  private joinDeps(): JoinDeps {
+    return {
+      home: this.options.home,
+      kubeconfigFiles: this.files(),
+      // Through the agent, which owns the providers and their sessions (and drops a re-pointed provider's secret).
+      providers: () => this.client.listProviders(),
+      saveProvider: async (p) => {
+        await this.client.addProvider({ name: p.name, issuer: p.issuer, clientId: p.clientId, scopes: p.scopes, callbackPort: p.callbackPort, ...(p.caFile ? { caFile: p.caFile } : {}) });
+      },
+    };
+  }
+
+  /** The profile a join source names: an address main fetches (https, or http on loopback), or a chosen file's text. */
+  private async readJoinSource(source: JoinSource): Promise<{ profile: TeamProfile; source: string }> {
+    if (typeof source?.text === 'string') {
+      const name = source.name || 'the chosen file';
+      if (source.text.length > PROFILE_MAX_BYTES) throw new UsageError(`${name} is over ${Math.round(PROFILE_MAX_BYTES / 1024)} KiB, far more than a team profile: choose the profile file; nothing was changed.`);
+      return { profile: parseTeamProfile(source.text, name), source: name };
+    }
+    const url = source?.url?.trim();
+    if (!url) throw new UsageError('No team profile was given: choose its file, or paste its https:// address; nothing was changed.');
+    // Only addresses: a path typed into the window is not read from this process's disk.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new UsageError(`"${url}" is not an address: paste the profile's https:// address, or choose its file instead; nothing was changed.`);
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && (parsed.username || parsed.password)) {
+      throw new UsageError(`The profile address ${displayUrl(url)} carries a user name or password, which PocketKube does not send: give an address without them, or download the file and choose it; nothing was changed.`);
+    }
+    return readTeamProfile(url);
+  }
+
+  private async previewJoin(source: JoinSource): Promise<JoinPlan> {
+    const read = await this.readJoinSource(source);
+    const plan = await planJoin(this.joinDeps(), read.profile, read.source);
+    this.previewed = { key: JSON.stringify(source), plan };
+    return plan;
+  }
+
+  /** Joins as previewed, shows the new contexts, and starts the sign-in unless the session already holds. */
+  private async join(source: JoinSource, options: { confirmed: boolean }): Promise<JoinResult> {
+    const read = await this.readJoinSource(source);
+    const deps = this.joinDeps();
+    const seen = this.previewed?.key === JSON.stringify(source) ? this.previewed.plan : await planJoin(deps, read.profile, read.source);
+    const result = await applyJoin(deps, read.profile, seen, { confirmed: Boolean(options?.confirmed) });
+    this.previewed = undefined;
+    await this.readContexts();
+    this.publish();
+    const name = result.plan.provider.name;
+    const session = await this.client.provider(name).catch(() => undefined);
+    if (session?.state === 'signed-in' && result.plan.provider.action === 'unchanged') return { ...result, signedIn: true };
+    // The join is written by now: a sign-in that cannot start (one already waiting, say) does not undo it.
+    const started = await toResult(() => this.handlers.signIn(name));
+    return { ...result, signedIn: false, ...(started.ok ? { signIn: started.value } : {}) };
+  }
+
+  private async exportTeam(request: ExportTeamRequest): Promise<{ text: string; suggestedName: string }> {
+    const profile = await exportTeamProfile(
+      { providers: () => this.client.listProviders(), kubeconfigFiles: this.files() },
+      { provider: request?.provider, contexts: request?.contexts, team: request?.team || undefined, group: request?.group || undefined },
+    );
+    const format = request?.format === 'json' ? 'json' : 'yaml';
+    return { text: teamProfileText(profile, format), suggestedName: `${profile.team}.pocketkube.${format}` };
+  }
+
   /** The calls the window makes, each one a plain async function; IPC wraps them into Results. */
   readonly handlers: PocketKubeHandlers = {
     getState: async () => this.waitForState(),
@@ -167,5 +240,8 @@ export class AppController extends EventEmitter {
       await this.options.desktop.openExternal(url);
       return null;
     },
+    previewJoin: (source) => this.previewJoin(source),
+    join: (source, options) => this.join(source, options),
+    exportTeam: (request) => this.exportTeam(request),
   };
 }

@@ -4,6 +4,7 @@
  * decision in `composition.ts` runs in plain Node against the real agent.
  */
 import type { AppState } from '../shared/ipc.js';
+import type { JoinRequest } from '../shared/join-link.js';
 import type { MenuItemModel } from './tray-menu.js';
 
 export type ViewName = 'account' | 'clusters' | 'setup' | 'diagnostics';
@@ -23,7 +24,16 @@ export interface AppPort {
   /** package.json's version, as Electron's `app.getVersion()` reads it: the one version number. */
   readonly version: string;
   readonly argv: readonly string[];
+  /** Run as `electron <folder>` (npm start) rather than as the packaged app. */
+  readonly defaultApp: boolean;
+  readonly execPath: string;
+  /** The app's folder (what `electron <folder>` was given). */
+  readonly appPath: string;
   requestSingleInstanceLock(): boolean;
+  /** Makes this executable (with `args` before the link) the OS's handler of `scheme:` links; false when the OS said no. */
+  setAsDefaultProtocolClient(scheme: string, executable?: string, args?: string[]): boolean;
+  /** macOS: a link of a registered scheme was opened (also before ready, when it launched the app). */
+  onOpenUrl(listener: (url: string) => void): void;
   whenReady(): Promise<void>;
   onSecondInstance(listener: (argv: readonly string[]) => void): void;
   /** macOS: the Dock icon or Finder relaunched the running app. */
@@ -58,6 +68,8 @@ export interface WindowHandle {
   isDestroyed(): boolean;
   getBounds(): Bounds;
   showView(view: ViewName): void;
+  /** The join preview for a link's profile, or the sentence saying why the link was refused. */
+  showJoin(request: JoinRequest): void;
   send(state: AppState): void;
   /** True when an IPC call came from this window's page. */
   owns(sender: unknown): boolean;
@@ -66,7 +78,7 @@ export interface WindowHandle {
 }
 export interface WindowPort {
   /** A hidden window on `view`; the composition shows it once it is ready to show. */
-  create(options: { bounds: Bounds; view: ViewName }): WindowHandle;
+  create(options: { bounds: Bounds; view: ViewName; join?: JoinRequest }): WindowHandle;
 }
 
 export interface ScreenPort {

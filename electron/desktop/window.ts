@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { BrowserWindow, shell } from 'electron';
-import type { Bounds, ViewName } from './ports.js';
+import type { Bounds } from './ports.js';
 
 /** The window frame: isolated, sandboxed, no Node, navigation locked to the app's own page; hidden until ready. */
-export function createWindow(opts: { root: string; bounds: Bounds; icon: string; view: ViewName }): BrowserWindow {
+export function createWindow(opts: { root: string; bounds: Bounds; icon: string; hash: string }): BrowserWindow {
   const win = new BrowserWindow({
     ...opts.bounds,
     minWidth: 360,
@@ -26,6 +26,6 @@ export function createWindow(opts: { root: string; bounds: Bounds; icon: string;
     return { action: 'deny' };
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
-  void win.loadFile(path.join(opts.root, 'dist', 'renderer', 'index.html'), { hash: opts.view });
+  void win.loadFile(path.join(opts.root, 'dist', 'renderer', 'index.html'), { hash: opts.hash });
   return win;
 }

@@ -5,6 +5,7 @@
  */
 import type { AgentStatus, ContextInfo, Failure } from './api.js';
 import type { DoctorCheck, RbacBinding, TalosPatch, WhoAmI } from './talos.js';
+import type { JoinPlan, JoinResult } from './team.js';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Failure };
 
@@ -74,6 +75,28 @@ export interface DoctorRequest {
   usernameClaim?: 'sub' | 'email';
 }
 
+/**
+ * Where a team profile comes from: its https address (a join link, or typed in), or the text of a file the
+ * user chose (`name` is the path shown in messages). Main reads the address; the window never fetches.
+ */
+export interface JoinSource {
+  url?: string;
+  text?: string;
+  name?: string;
+}
+
+export interface ExportTeamRequest {
+  /** The provider to share (the only one when there is one). */
+  provider?: string;
+  /** Our contexts to include (default: every PocketKube context of the provider). */
+  contexts?: string[];
+  /** The team's name (default: the provider's). */
+  team?: string;
+  /** The group the clusters' RBAC binds, shown to developers. */
+  group?: string;
+  format?: 'yaml' | 'json';
+}
+
 export interface FileChoice {
   path: string;
   text: string;
@@ -95,8 +118,14 @@ export interface PocketKubeInvoke {
   doctor: { args: [request: DoctorRequest]; value: DoctorCheck[] };
   copyText: { args: [text: string]; value: null };
   saveText: { args: [suggestedName: string, text: string]; value: { path: string } | null };
-  openFile: { args: [purpose: 'machine-config' | 'kubeconfig' | 'ca']; value: FileChoice | null };
+  openFile: { args: [purpose: 'machine-config' | 'kubeconfig' | 'ca' | 'team-profile']; value: FileChoice | null };
   openExternal: { args: [url: string]; value: null };
+  /** What joining the profile would do; reads only. */
+  previewJoin: { args: [source: JoinSource]; value: JoinPlan };
+  /** Joins (as previewed; `confirmed` once the user answered the plan's question), then starts the sign-in. */
+  join: { args: [source: JoinSource, options: { confirmed: boolean }]; value: JoinResult };
+  /** The team profile for a provider and its contexts, as the file to save and share. */
+  exportTeam: { args: [request: ExportTeamRequest]; value: { text: string; suggestedName: string } };
 }
 
 export type InvokeChannel = keyof PocketKubeInvoke;
@@ -119,6 +148,9 @@ export const INVOKE_CHANNELS = [
   'saveText',
   'openFile',
   'openExternal',
+  'previewJoin',
+  'join',
+  'exportTeam',
 ] as const satisfies readonly InvokeChannel[];
 
 type MissingChannels = Exclude<InvokeChannel, (typeof INVOKE_CHANNELS)[number]>;

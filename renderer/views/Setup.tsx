@@ -11,6 +11,7 @@ import { ClaimsView } from '../components/identity.js';
 import { CheckMark, CodeBlock, CopyButton, ErrorNote, Field, InlineProblem, Note, ProviderSelect } from '../components/ui.js';
 import { plural } from '../format.js';
 import { useShell } from '../shell.js';
+import { TeamSection } from './Team.js';
 
 const STEPS = [
   { n: 1, title: 'Pocket ID client' },
@@ -97,6 +98,7 @@ export function SetupView({ state }: { state: AppState }) {
           )}
         </div>
       </section>
+      <TeamSection state={state} />
     </div>
   );
 }

@@ -16,6 +16,8 @@ import { FileSecretStore, MemorySecretStore, keychainBlobPath } from '../../elec
 import { autostartEntryPath, xdgAutostart } from '../../electron/desktop/autostart.js';
 import { APP_USER_MODEL_ID, DesktopShell } from '../../electron/desktop/composition.js';
 import { SafeStorageSecretStore } from '../../electron/desktop/safe-storage-store.js';
+import { teamProfileText } from '../../electron/core/team/profile.js';
+import type { JoinPlan, JoinResult } from '../../electron/shared/team.js';
 import { launchChromium, REPO, signInInBrowser, Stack } from '../support/stack.js';
 import { removeTempDir, tempDir } from '../support/temp.js';
 import { MemoryPrefs, PACKAGE_VERSION, RecordingDesktop, RecordingLoginItems, type RecordingOptions } from './recording-ports.js';
@@ -395,6 +397,198 @@ describe('secrets and the keychain', () => {
     assert.equal(JSON.parse(await readFile(home.secretsFile, 'utf8'))['pocket-id/refresh-token'], 'rt-secret');
     assert.equal(existsSync(keychainBlobPath(home.secretsFile)), false);
     assert.equal((await new AgentClient(home.socketPath).status()).agent.secrets.kind, 'file');
+  });
+});
+
+describe('join links (pocketkube://join?profile=…)', () => {
+  const PROFILE = 'https://platform.example.com/teams/acme.yaml';
+  const LINK = `pocketkube://join?profile=${encodeURIComponent(PROFILE)}`;
+
+  /** Nothing a join writes exists: no kubeconfig, no provider. */
+  async function assertNothingWritten(r: Running) {
+    assert.equal(existsSync(r.kubeconfig), false, 'no kubeconfig was written');
+    assert.deepEqual(await new AgentClient(r.home.socketPath).listProviders(), [], 'no provider was added');
+  }
+
+  test('the app registers itself for pocketkube: links; a second instance does not', async () => {
+    const { desktop } = await launch();
+    assert.deepEqual(desktop.protocolClients, [{ scheme: 'pocketkube' }], 'packaged: the app itself, as the installer declares it');
+    const second = await launch({ lockTaken: true });
+    assert.deepEqual(second.desktop.protocolClients, []);
+  });
+
+  test('npm start registers Electron with the app folder (and --no-sandbox where the run needed it)', async () => {
+    const { desktop } = await launch({ defaultApp: true, argv: ['/home/alice/pocketkube/node_modules/electron/dist/electron', '--no-sandbox', '/home/alice/pocketkube'] });
+    assert.deepEqual(desktop.protocolClients, [
+      { scheme: 'pocketkube', executable: '/home/alice/pocketkube/node_modules/electron/dist/electron', args: ['--no-sandbox', '/home/alice/pocketkube'] },
+    ]);
+  });
+
+  test('a registration the OS refuses is logged with the CLI to use instead', async () => {
+    const { desktop, shell } = await launch({ protocolClientRegistered: false });
+    assert.equal(shell.phase, 'running');
+    assert.ok(desktop.logs.some((l) => l.level === 'warn' && /pocketkube:\/\/ links.*`pocketkube join URL`/.test(l.message)));
+  });
+
+  test('a link at first launch opens the window on its join preview instead of Setup, and writes nothing', async () => {
+    const r = await launch({ argv: ['/opt/PocketKube/pocketkube-app', LINK] });
+    assert.equal(r.desktop.windows.length, 1);
+    assert.deepEqual(r.desktop.window!.created.join, { profile: PROFILE });
+    assert.deepEqual(r.desktop.window!.views, [], 'not the Setup view');
+    r.desktop.window!.ready();
+    assert.equal(r.desktop.window!.visible, true);
+    await assertNothingWritten(r);
+  });
+
+  test('a link at a login start still opens the window', async () => {
+    const atLogin = new RecordingLoginItems();
+    atLogin.openedAtLogin = true;
+    const prefs = new MemoryPrefs();
+    prefs.data.firstRunDone = true;
+    const r = await launch({ prefs, autostart: atLogin, argv: ['/opt/PocketKube/pocketkube-app', LINK] });
+    assert.deepEqual(r.desktop.window?.created.join, { profile: PROFILE });
+  });
+
+  test('a link while running (Windows, Linux: a second instance) shows the preview in the same window', async () => {
+    const prefs = new MemoryPrefs();
+    prefs.data.firstRunDone = true;
+    const r = await launch({ prefs });
+    const win = r.desktop.window!;
+    win.ready();
+    win.close();
+    assert.equal(win.visible, false);
+    r.desktop.secondInstance(['/opt/PocketKube/pocketkube-app', '--original-process-start-time=1', LINK]);
+    assert.equal(r.desktop.windows.length, 1, 'the same window');
+    assert.deepEqual(win.joins, [{ profile: PROFILE }]);
+    assert.equal(win.visible, true);
+    // A second launch without a link is an ordinary relaunch: no preview.
+    r.desktop.secondInstance(['/opt/PocketKube/pocketkube-app']);
+    assert.equal(win.joins.length, 1);
+    await assertNothingWritten(r);
+  });
+
+  test('macOS: open-url before ready waits for start-up, then opens the preview', async () => {
+    const { dir, home, kubeconfig } = newHome();
+    const desktop = new RecordingDesktop({ platform: 'darwin' });
+    const release = desktop.holdReady();
+    const shell = new DesktopShell(desktop.ports, { home, resources: path.join(REPO, 'resources'), kubeconfigFiles: [kubeconfig] });
+    const running = shell.run();
+    cleanups.push(async () => {
+      desktop.ports.app.quit();
+      await until('quit', () => desktop.quitCompleted);
+    });
+    desktop.openUrl(LINK);
+    assert.equal(desktop.windows.length, 0, 'nothing is shown before ready');
+    release();
+    await running;
+    assert.equal(shell.phase, 'running');
+    assert.equal(desktop.windows.length, 1);
+    assert.deepEqual(desktop.window!.created.join, { profile: PROFILE });
+    await shell.controller!.waitForState();
+    await assertNothingWritten({ desktop, shell, home, dir, kubeconfig });
+  });
+
+  test('macOS: open-url while running shows the preview in the open window', async () => {
+    const r = await launch({ platform: 'darwin' });
+    const win = r.desktop.window!;
+    r.desktop.openUrl(`pocketkube://join/?profile=${encodeURIComponent(PROFILE)}&utm_source=chat`);
+    assert.deepEqual(win.joins, [{ profile: PROFILE }]);
+    assert.equal(r.desktop.windows.length, 1);
+  });
+
+  test('a bad link shows its one sentence in the window, is logged, and writes nothing', async () => {
+    const r = await launch();
+    r.desktop.secondInstance(['/opt/PocketKube/pocketkube-app', `pocketkube://join?profile=${encodeURIComponent('file:///etc/passwd')}`]);
+    const shown = r.desktop.window!.joins.at(-1);
+    assert.ok(shown && 'problem' in shown, 'a refusal, not a preview');
+    assert.match(shown.problem, /^This join link points to a file on this computer, which a link may not do: .*\.$/);
+    assert.ok(r.desktop.logs.some((l) => l.level === 'warn' && l.message.includes(shown.problem)));
+    r.desktop.openUrl('pocketkube://join?profile=https%3A%2F%2Falice%3Ahunter2%40platform.example.com%2Ft.yaml');
+    const secret = r.desktop.window!.joins.at(-1) as { problem: string };
+    assert.match(secret.problem, /user name or password/);
+    assert.ok(!JSON.stringify(r.desktop.logs).includes('hunter2'), 'the password is in no log');
+    await assertNothingWritten(r);
+  });
+
+  test('the window joins: the preview writes nothing; Join adds the provider and context through the agent and signs in, and kubectl works', { timeout: 180_000 }, async (t) => {
+    const stack = await new Stack().start();
+    cleanups.push(() => stack.close());
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const r = await launch({}, { dir: stack.dir, home: stack.home, kubeconfig: stack.kubeconfig });
+    const call = async <T>(channel: string, ...args: unknown[]) => {
+      const res = (await r.desktop.ipc.get(`pocketkube:${channel}`)!(r.desktop.window!.sender, args)) as { ok: true; value: T } | { ok: false; error: { message: string } };
+      if (!res.ok) throw new Error(`${channel}: ${res.error.message}`);
+      return res.value;
+    };
+    const text = teamProfileText(
+      {
+        apiVersion: 'pocketkube/v1',
+        kind: 'TeamProfile',
+        team: 'e2e-team',
+        revision: 1,
+        provider: { name: stack.provider, issuer: stack.pocketId.issuer, clientId: stack.clientId, callbackPort: stack.callbackPort, caData: stack.pocketId.caPem },
+        clusters: [{ name: 'talos-e2e', server: stack.api.server, certificateAuthorityData: (await readFile(stack.api.caFile)).toString('base64') }],
+      },
+      'yaml',
+    );
+    const source = { text, name: '/home/alice/Downloads/e2e-team.yaml' };
+    const plan = await call<JoinPlan>('previewJoin', source);
+    assert.equal(plan.provider.action, 'add');
+    assert.deepEqual(plan.contexts.map((c) => [c.name, c.action]), [[`${stack.provider}@talos-e2e`, 'add']]);
+    await assertNothingWritten(r);
+
+    // No browser could be opened: the join is still done, and says the sign-in did not start.
+    r.desktop.onOpenExternal = () => {
+      throw new Error('no browser here');
+    };
+    const joinedWithoutBrowser = await call<JoinResult>('join', source, { confirmed: false });
+    assert.equal(joinedWithoutBrowser.signedIn, false);
+    assert.equal(joinedWithoutBrowser.signIn, undefined);
+    const client = new AgentClient(r.home.socketPath);
+    assert.deepEqual((await client.listProviders()).map((p) => p.name), [stack.provider]);
+    assert.match(await readFile(r.kubeconfig, 'utf8'), new RegExp(`name: ${stack.provider}@talos-e2e`));
+
+    // Joining again (nothing left to change) starts the sign-in, in the browser this time.
+    r.desktop.onOpenExternal = (url) => void signInInBrowser(browser, url);
+    const joined = await call<JoinResult>('join', source, { confirmed: false });
+    assert.deepEqual([joined.plan.provider.action, ...joined.plan.contexts.map((c) => c.action)], ['unchanged', 'unchanged']);
+    assert.equal(joined.signedIn, false);
+    assert.equal(joined.signIn?.method, 'browser');
+    assert.match(r.desktop.opened.at(-1)!, /^http:\/\/localhost:\d+\/start\/[\w-]+$/, 'the sign-in opened in the browser');
+    await until('signed in', async () => (await client.provider(stack.provider)).state === 'signed-in', 60_000);
+    await until('the window sees the new context', () => Boolean(r.shell.controller!.state()?.contexts.contexts.some((c) => c.name === `${stack.provider}@talos-e2e`)));
+    const who = await stack.kubectl(['--context', `${stack.provider}@talos-e2e`, 'auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match((JSON.parse(who.stdout) as { status: { userInfo: { username: string } } }).status.userInfo.username, /^oidc:/);
+
+    // Joining the same profile again changes nothing, and the session already holds.
+    const again = await call<JoinPlan>('previewJoin', source);
+    assert.deepEqual([again.provider.action, ...again.contexts.map((c) => c.action)], ['unchanged', 'unchanged']);
+    const rejoined = await call<JoinResult>('join', source, { confirmed: false });
+    assert.equal(rejoined.signedIn, true);
+  });
+
+  test('the window reads only addresses: a typed path or an address with a password is one sentence, and nothing is read', async () => {
+    const r = await launch();
+    const preview = (source: unknown) => r.desktop.ipc.get('pocketkube:previewJoin')!(r.desktop.window!.sender, [source]) as Promise<{ ok: boolean; error?: { message: string } }>;
+    const typedPath = await preview({ url: '/etc/passwd' });
+    assert.equal(typedPath.ok, false);
+    assert.equal(typedPath.error!.message, '"/etc/passwd" is not an address: paste the profile\'s https:// address, or choose its file instead; nothing was changed.');
+    const withPassword = await preview({ url: 'https://alice:hunter2@platform.example.com/team.yaml' });
+    assert.match(withPassword.error!.message, /^The profile address https:\/\/platform\.example\.com\/team\.yaml carries a user name or password/);
+    assert.ok(!withPassword.error!.message.includes('hunter2'));
+    assert.match((await preview({})).error!.message, /^No team profile was given/);
+    await assertNothingWritten(r);
+  });
+
+  test('a link after a failed start-up shows the failure again, not a preview', async () => {
+    const r = await launch({ prefsError: new Error('bad prefs') });
+    r.desktop.openUrl(LINK);
+    assert.equal(r.desktop.windows.length, 0);
+    assert.equal(r.desktop.errors.length, 2);
+    r.desktop.tray.choose('Quit PocketKube');
+    await until('quit', () => r.desktop.quitCompleted);
   });
 });
 

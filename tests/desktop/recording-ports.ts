@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AppState } from '../../electron/shared/ipc.js';
+import type { JoinRequest } from '../../electron/shared/join-link.js';
 import type { MenuItemModel } from '../../electron/desktop/tray-menu.js';
 import type {
   AutostartPort,
@@ -107,16 +108,19 @@ export class RecordingWindow implements WindowHandle {
   visible = false;
   destroyed = false;
   views: ViewName[] = [];
+  /** Join previews asked for, in order (the one the window was created on included). */
+  joins: JoinRequest[] = [];
   sent: AppState[] = [];
   private closeListeners: ((e: Cancellable) => void)[] = [];
   private readyListeners: Listener[] = [];
   readonly sender = {};
 
   constructor(
-    readonly created: { bounds: Bounds; view: ViewName },
+    readonly created: { bounds: Bounds; view: ViewName; join?: JoinRequest },
     private bounds: Bounds,
   ) {
-    this.views.push(created.view);
+    if (created.join) this.joins.push(created.join);
+    else this.views.push(created.view);
   }
   show() {
     this.visible = true;
@@ -136,6 +140,9 @@ export class RecordingWindow implements WindowHandle {
   }
   showView(view: ViewName) {
     this.views.push(view);
+  }
+  showJoin(request: JoinRequest) {
+    this.joins.push(request);
   }
   send(state: AppState) {
     this.sent.push(state);
@@ -239,6 +246,10 @@ export class RecordingLoginItems implements AutostartPort {
 export interface RecordingOptions {
   platform?: NodeJS.Platform;
   argv?: string[];
+  /** Run as `electron <folder>` (npm start). */
+  defaultApp?: boolean;
+  /** What the OS answers to setAsDefaultProtocolClient. */
+  protocolClientRegistered?: boolean;
   /** Another instance holds the single-instance lock. */
   lockTaken?: boolean;
   workAreas?: Required<Bounds>[];
@@ -272,6 +283,9 @@ export class RecordingDesktop {
   quitCancelled = 0;
   modelId?: string;
   dockHidden = false;
+  /** Every setAsDefaultProtocolClient call, as Electron received it. */
+  readonly protocolClients: { scheme: string; executable?: string; args?: string[] }[] = [];
+  private ready = Promise.resolve();
   /** What openExternal does after recording the URL (a test may sign in in Chromium). */
   onOpenExternal: (url: string) => void = () => {};
   private handlers = new Map<string, ((...a: never[]) => void)[]>();
@@ -293,7 +307,21 @@ export class RecordingDesktop {
     this.handlers.set(name, [...(this.handlers.get(name) ?? []), fn]);
   }
   emit(name: 'second-instance' | 'activate' | 'resume' | 'unlock-screen' | 'SIGTERM' | 'window-all-closed') {
-    for (const fn of this.handlers.get(name) ?? []) (fn as () => void)();
+    for (const fn of this.handlers.get(name) ?? []) (fn as (argv: string[]) => void)(['/opt/PocketKube/pocketkube-app']);
+  }
+  /** Windows/Linux: the OS started the app again, e.g. for a clicked link; Electron passes its argv. */
+  secondInstance(argv: string[]) {
+    for (const fn of this.handlers.get('second-instance') ?? []) (fn as (argv: string[]) => void)(argv);
+  }
+  /** macOS: a link of a registered scheme was opened. */
+  openUrl(url: string) {
+    for (const fn of this.handlers.get('open-url') ?? []) (fn as (url: string) => void)(url);
+  }
+  /** Holds whenReady() until the returned function is called (macOS delivers open-url before ready). */
+  holdReady(): () => void {
+    let release!: () => void;
+    this.ready = new Promise<void>((resolve) => (release = resolve));
+    return release;
   }
   /** Electron's documented quit order (see the file comment). */
   private quit() {
@@ -346,8 +374,16 @@ export class RecordingDesktop {
       platform: this.options.platform ?? 'linux',
       version: PACKAGE_VERSION,
       argv: this.options.argv ?? ['pocketkube'],
+      defaultApp: this.options.defaultApp ?? false,
+      execPath: this.options.defaultApp ? '/home/alice/pocketkube/node_modules/electron/dist/electron' : '/opt/PocketKube/pocketkube-app',
+      appPath: this.options.defaultApp ? '/home/alice/pocketkube' : '/opt/PocketKube/resources/app.asar',
       requestSingleInstanceLock: () => !this.options.lockTaken,
-      whenReady: async () => {},
+      setAsDefaultProtocolClient: (scheme, executable, args) => {
+        this.protocolClients.push({ scheme, ...(executable ? { executable } : {}), ...(args ? { args } : {}) });
+        return this.options.protocolClientRegistered ?? true;
+      },
+      onOpenUrl: (l) => this.on('open-url', l),
+      whenReady: () => this.ready,
       onSecondInstance: (l) => this.on('second-instance', l),
       onActivate: (l) => this.on('activate', l),
       onBeforeQuit: (l) => this.on('before-quit', l),

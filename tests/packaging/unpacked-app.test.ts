@@ -75,6 +75,42 @@ test('electron-builder builds the unpacked Linux app offline, with a stand-in El
   assert.ok((statSync(binary).mode & 0o111) !== 0, 'the app binary, named as linux.executableName says');
 });
 
+test('the app declares pocketkube:// links: in the config electron-builder resolved, and in the .desktop entry its deb and AppImage write', async () => {
+  // The configuration as electron-builder loads and validates it (its schema checks `protocols`); the Linux
+  // targets' .desktop file comes from its LinuxTargetHelper, run here over that configuration (the deb and
+  // AppImage themselves need tools fetched from GitHub). macOS's Info.plist is not built here.
+  const builderRequire = createRequire(require.resolve('app-builder-lib/package.json'));
+  const configLib = builderRequire('./out/util/config/config.js') as {
+    getConfig(projectDir: string, configPath: null, fromOptions: null): Promise<{ protocols: { name: string; schemes: string[]; role?: string }[]; linux: Record<string, unknown> }>;
+    validateConfiguration(config: unknown, debug: unknown): Promise<void>;
+  };
+  const { DebugLogger, setPrinter } = builderRequire('builder-util') as { DebugLogger: new (enabled: boolean) => unknown; setPrinter(p: ((m: string) => void) | null): void };
+  // Its "loaded configuration" line would land in the test runner's own stdout.
+  setPrinter(() => {});
+  const effective = await configLib.getConfig(REPO, null, null);
+  await configLib.validateConfiguration(effective, new DebugLogger(false));
+  assert.deepEqual(effective.protocols, [{ name: 'PocketKube join link', schemes: ['pocketkube'], role: 'Viewer' }]);
+  const { LinuxTargetHelper } = require('app-builder-lib/out/targets/LinuxTargetHelper.js') as {
+    LinuxTargetHelper: new (packager: unknown) => { computeDesktopEntry(options: unknown, exec?: string, extra?: object): Promise<string> };
+  };
+  const manifest = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { productName: string; description: string; desktopName: string };
+  const helper = new LinuxTargetHelper({
+    appInfo: { productName: manifest.productName, sanitizedProductName: manifest.productName, description: manifest.description },
+    executableName: effective.linux.executableName,
+    info: { metadata: { desktopName: manifest.desktopName } },
+    config: effective,
+    platformSpecificBuildOptions: effective.linux,
+    fileAssociations: [],
+  });
+  const desktop = await helper.computeDesktopEntry(effective.linux);
+  assert.match(desktop, /^MimeType=x-scheme-handler\/pocketkube;$/m);
+  assert.match(desktop, /^Exec=\/opt\/PocketKube\/pocketkube-app %U$/m, 'the link reaches the app as an argument');
+  // NSIS: electron-builder includes build/installer.nsh by name; its macros write and remove the scheme's keys.
+  const nsh = readFileSync(path.join(REPO, 'build', 'installer.nsh'), 'utf8');
+  assert.match(nsh, /!macro customInstall[\s\S]*"Software\\Classes\\pocketkube" "URL Protocol" ""[\s\S]*shell\\open\\command" "" '"\$INSTDIR\\\$\{APP_EXECUTABLE_FILENAME\}" "%1"'/);
+  assert.match(nsh, /!macro customUnInstall\s+DeleteRegKey SHELL_CONTEXT "Software\\Classes\\pocketkube"/);
+});
+
 test('app.asar holds the main process, preload, window and CLI bundle, and nothing from tests/', () => {
   for (const file of ['/package.json', '/dist/electron/desktop/main.js', '/dist/preload/preload.cjs', '/dist/renderer/index.html', '/dist/cli/pocketkube-cli.mjs']) {
     assert.ok(shipped.includes(file), `${file} ships`);

@@ -14,6 +14,11 @@ import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js'
 import { talosPatch } from '../../electron/core/talos/patch.js';
 import { rbacBinding } from '../../electron/core/talos/rbac.js';
 import { doctorChecks, KUBECONFIG, NOW, WHOAMI } from './fixtures.js';
+import { planJoin } from '../../electron/core/team/join.js';
+import { parseTeamProfile, teamProfileText } from '../../electron/core/team/profile.js';
+import { resolveHome } from '../../electron/core/platform/home.js';
+import type { JoinSource } from '../../electron/shared/ipc.js';
+import type { TeamProfile } from '../../electron/shared/team.js';
 
 export interface Call {
   channel: InvokeChannel;
@@ -35,7 +40,7 @@ type Handler<K extends InvokeChannel> = (...args: PocketKubeInvoke[K]['args']) =
 type Overrides = { [K in InvokeChannel]?: Handler<K> };
 
 /** The files the file picker "chooses", per purpose; null is the user pressing Cancel. */
-export type PickedFiles = Partial<Record<'machine-config' | 'kubeconfig' | 'ca', { path: string; text: string } | null>>;
+export type PickedFiles = Partial<Record<'machine-config' | 'kubeconfig' | 'ca' | 'team-profile', { path: string; text: string } | null>>;
 
 export class FixtureBridge {
   readonly calls: Call[] = [];
@@ -44,6 +49,8 @@ export class FixtureBridge {
   /** Until resolved, getState does not answer: the window's loading state. */
   private stateGate?: Promise<void>;
   files: PickedFiles = {};
+  /** Team profiles "served" at https addresses (address → file text), for previewJoin and join. */
+  profiles: Record<string, string> = {};
 
   constructor(public state: AppState) {}
 
@@ -119,6 +126,27 @@ export class FixtureBridge {
     const p = this.state.status.providers.find((s) => s.provider === name);
     if (!p) throw new HandlerError('not_found', `No provider named ${name}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`);
     return p;
+  }
+
+  /**
+   * A join source read as main reads it (the real parser), planned by the real planJoin against the fixture's
+   * providers and an empty kubeconfig (every context an add); nothing is ever written.
+   */
+  private async joinPlan(source: JoinSource) {
+    let profile: TeamProfile;
+    let where: string;
+    if (typeof source.text === 'string') {
+      where = source.name ?? 'the chosen file';
+      profile = parseTeamProfile(source.text, where);
+    } else {
+      const text = source.url ? this.profiles[source.url] : undefined;
+      where = source.url ?? '';
+      if (text === undefined) throw new HandlerError('profile-unreachable', `${where} answered HTTP 404 (Not Found), not a team profile: check the address with your admin; nothing was changed.`);
+      profile = parseTeamProfile(text, where);
+    }
+    const providers = async () => this.state.status.providers.map((p) => ({ name: p.provider, issuer: p.issuer, clientId: p.clientId, confidential: p.confidential, scopes: p.scopes, callbackPort: Number(new URL(p.redirectUri).port) }));
+    const deps = { home: resolveHome({ POCKETKUBE_HOME: '/nonexistent/pocketkube-fixture-home' }), kubeconfigFiles: [KUBECONFIG], providers, saveProvider: async () => {} };
+    return { profile, plan: await planJoin(deps, profile, where) };
   }
 
   private setContexts(list: ContextInfo[], current: string | undefined): void {
@@ -220,5 +248,27 @@ export class FixtureBridge {
     saveText: async (suggestedName) => ({ path: `/home/alice/${suggestedName}` }),
     openFile: async (purpose) => this.files[purpose] ?? null,
     openExternal: async () => null,
+    previewJoin: async (source) => (await this.joinPlan(source)).plan,
+    join: async (source, options) => {
+      const { profile, plan } = await this.joinPlan(source);
+      if (plan.needsConfirmation && !options.confirmed) throw new HandlerError('needs-confirmation', `Joining ${profile.team} changes where provider ${profile.provider.name} signs in, which must be confirmed; nothing was written.`);
+      const signIn = { method: 'browser' as const, url: `${profile.provider.issuer}/authorize?client_id=${profile.provider.clientId}` };
+      return { plan, signedIn: false, signIn };
+    },
+    exportTeam: async (request) => {
+      const p = this.provider(request.provider ?? this.state.status.providers[0]?.provider ?? '');
+      const ours = this.state.contexts.contexts.filter((c) => c.ours && c.user === p.provider && (!request.contexts || request.contexts.includes(c.name)));
+      const team = request.team || p.provider;
+      const profile: TeamProfile = {
+        apiVersion: 'pocketkube/v1',
+        kind: 'TeamProfile',
+        team,
+        revision: 1,
+        provider: { name: p.provider, issuer: p.issuer, clientId: p.clientId, scopes: p.scopes },
+        clusters: ours.map((c) => ({ name: c.cluster, server: c.server ?? '', certificateAuthorityData: 'LS0tLS1CRUdJTi…', ...(c.namespace ? { namespace: c.namespace } : {}), ...(request.group ? { group: request.group } : {}) })),
+      };
+      const format = request.format === 'json' ? 'json' : 'yaml';
+      return { text: teamProfileText(profile, format), suggestedName: `${team}.pocketkube.${format}` };
+    },
   };
 }
