@@ -6,6 +6,8 @@
  * made by the schema's own `toResult`, as main's handlers do. Handlers change `state` and push it, so the
  * window sees a change exactly as it would from the agent. The Talos patch and RBAC binding come from the
  * real `talosPatch` and `rbacBinding`; the rest is fixture data. Every call is recorded in `calls`.
+ * A failing call answers what the real handler answers: tests take it from real-failures.ts, which runs
+ * main's controller on real bad input, and pass it to `fail`.
  */
 import type { Page } from 'playwright-core';
 import { INVOKE_CHANNELS, toResult, type AppState, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
@@ -203,7 +205,8 @@ export class FixtureBridge {
     },
     whoami: async (context) => {
       const who = WHOAMI[context];
-      if (!who) throw new HandlerError('unreachable', `Could not reach the API server of ${context}: connect ECONNREFUSED. Check that the cluster is up and the server URL is right.`);
+      // Failures come from real-failures.ts (the real handler's answer), set with fail(); not made up here.
+      if (!who) throw new Error(`the fixtures hold no whoami answer for ${context}: add one to WHOAMI, or fail('whoami', …) with a real failure`);
       return structuredClone(who);
     },
     talosPatch: async (request) => {
