@@ -10,7 +10,7 @@
  * main's controller on real bad input, and pass it to `fail`.
  */
 import type { Page } from 'playwright-core';
-import { INVOKE_CHANNELS, toResult, type AppState, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
+import { INVOKE_CHANNELS, invokeChannel, toResult, type AppState, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
 import type { Failure } from '../../electron/shared/api.js';
 import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
 import { talosPatch } from '../../electron/core/talos/patch.js';
@@ -43,6 +43,8 @@ export class FixtureBridge {
   readonly calls: Call[] = [];
   readonly pages = new Set<Page>();
   private overrides: Overrides = {};
+  /** Channels whose call rejects, as Electron's ipcRenderer.invoke does when main has no handler for it. */
+  private broken = new Set<InvokeChannel>();
   /** Until resolved, getState does not answer: the window's loading state. */
   private stateGate?: Promise<void>;
   files: PickedFiles = {};
@@ -51,6 +53,7 @@ export class FixtureBridge {
 
   /** Replaces one channel's handler; throw a HandlerError from it to answer `{ok:false}`. */
   on<K extends InvokeChannel>(channel: K, handler: Handler<K>): this {
+    this.broken.delete(channel);
     (this.overrides as Record<string, unknown>)[channel] = handler;
     return this;
   }
@@ -60,6 +63,12 @@ export class FixtureBridge {
     (this.overrides as Record<string, unknown>)[channel] = () => {
       throw new HandlerError(failure.code, failure.message, failure.needsSignIn);
     };
+    return this;
+  }
+
+  /** Every call to `channel` rejects in the page, with Electron's words for a channel main does not handle. */
+  breakChannel(channel: InvokeChannel): this {
+    this.broken.add(channel);
     return this;
   }
 
@@ -111,6 +120,7 @@ export class FixtureBridge {
 
   private async invoke(channel: InvokeChannel, args: unknown[]): Promise<Result<unknown>> {
     this.calls.push({ channel, args });
+    if (this.broken.has(channel)) throw new Error(`Error invoking remote method '${invokeChannel(channel)}': Error: No handler registered for '${invokeChannel(channel)}'`);
     const handler = (this.overrides[channel] ?? this.defaults[channel]) as (...a: unknown[]) => unknown;
     if (!handler) return { ok: false, error: { code: 'unknown_channel', message: `no handler for ${channel}` } };
     // Results cross the binding as JSON, as they cross Electron's IPC as structured clones.

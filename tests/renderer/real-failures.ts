@@ -2,13 +2,15 @@
  * What the window's handlers really answer when something is wrong: each failure here comes from running
  * the real AppController handler (electron/desktop/controller.ts) on real bad input (a locked or unparsable
  * kubeconfig, a cluster nothing listens for, a user RBAC refuses on the kube-apiserver stand-in, a Pocket ID
- * that cannot be reached), wrapped by the schema's own `toResult` as main does. The renderer tests feed
+ * that cannot be reached, an agent whose session is signed out), wrapped by the schema's own `toResult` as
+ * main does. The renderer tests feed
  * these to the window, so a change in what main sends breaks them.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { Agent } from '../../electron/agent/agent.js';
 import { AppController } from '../../electron/desktop/controller.js';
 import { resolveHome, type Home } from '../../electron/core/platform/home.js';
 import { ProviderRegistry, providerFromInput, saveProvider } from '../../electron/core/session/providers.js';
@@ -136,4 +138,32 @@ export function doctorWithPocketIdUnreachable(): Promise<DoctorCheck[]> {
       else process.env['KUBECONFIG'] = saved;
     }
   });
+}
+
+/**
+ * A call that goes through the agent, answered by a real Agent (in this process, on a private socket) whose
+ * one provider, pocket-id, has never been signed in to and whose Pocket ID nothing answers for.
+ */
+function withAgent<K extends InvokeChannel>(channel: K, ...args: PocketKubeInvoke[K]['args']): Promise<Failure> {
+  return withController(async ({ dir, home, use }) => {
+    const store = new MemorySecretStore();
+    await saveProvider(new ProviderRegistry(home.settingsFile), store, providerFromInput({ name: 'pocket-id', issuer: await closedUrl(), clientId: CLIENT_ID }));
+    const agent = new Agent({ home, store, kubeconfigFiles: [path.join(dir, 'no-kubeconfig')] });
+    await agent.start();
+    try {
+      return await failureOf(use([]), channel, ...args);
+    } finally {
+      await agent.stop();
+    }
+  });
+}
+
+/** Refresh now, when the agent's session is not signed in (signed out elsewhere, or never signed in). */
+export function refreshSignedOut(): Promise<Failure> {
+  return withAgent('refresh', 'pocket-id');
+}
+
+/** Sign in, when Pocket ID cannot be reached: the agent cannot even read its discovery document. */
+export function signInPocketIdUnreachable(): Promise<Failure> {
+  return withAgent('signIn', 'pocket-id', {});
 }

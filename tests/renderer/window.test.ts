@@ -31,8 +31,9 @@ describe('window frame', () => {
     await page.getByRole('tabpanel', { name: 'Clusters' }).getByRole('heading', { name: 'Contexts' }).waitFor();
   });
 
-  test('an agent that cannot answer is shown as an error with the next step and a retry', BOUNDED, async (t) => {
-    const bridge = new FixtureBridge(appState()).fail('getState', { code: 'ipc', message: 'No handler registered for pocketkube:getState' });
+  test('a getState call that main does not answer is shown as an error with the next step and a retry', BOUNDED, async (t) => {
+    // What the renderer meets when main registered no handler: Electron's invoke rejects; no Result comes back.
+    const bridge = new FixtureBridge(appState()).breakChannel('getState');
     const { page } = await open(t, suite, { bridge });
     const alert = page.getByRole('tabpanel', { name: 'Account' }).getByRole('alert');
     await alert.getByText('PocketKube did not send its state').waitFor();
