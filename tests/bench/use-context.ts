@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
 const CLI = path.join(REPO, 'dist/electron/cli/main.js');
-const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
+import { KUBECTL } from '../support/kubectl.js';
 const CONTEXTS = 5000;
 
 function median(xs: number[]): number {
