@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, test, type TestContext } from 'node:test';
 import { addContext, listContexts, removeContext, type CommitInfo } from '../../electron/core/kubeconfig/index.js';
 import { parseKubeconfig } from '../../electron/core/kubeconfig/parse.js';
-import { CA_DATA, EXEC, kubectl, kubectlAvailable, kubectlContextNames, tempDir } from '../support/kubeconfig.js';
+import { CA_DATA, EXEC, kubectl, skipWithoutKubectl, kubectlContextNames, tempDir } from '../support/kubeconfig.js';
 import { WriteRecorder } from './write-recorder.js';
 
 const KUBECTL_RUNS = 200;
@@ -226,7 +226,7 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
   return { result, kubectlLost };
 }
 
-describe('PocketKube and kubectl writing the same files', { skip: !kubectlAvailable }, () => {
+describe('PocketKube and kubectl writing the same files', { skip: skipWithoutKubectl }, () => {
   test('baseline: kubectl racing only itself, 4 at a time', async (t) => {
     const { result } = await phase(t, 'kubectl alone, 4 parallel', 4, false);
     assert.equal(result.ourCommits, 0);
