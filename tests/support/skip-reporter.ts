@@ -9,6 +9,7 @@ export interface SkipRecord {
   kind: 'skip' | 'todo';
   file: string;
   line?: number;
+  column?: number;
   name: string;
   reason: string;
 }
@@ -16,12 +17,13 @@ export interface SkipRecord {
 export default async function* skipReporter(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
-    const data = event.data as { name: string; file?: string; line?: number; skip?: string | boolean; todo?: string | boolean };
+    const data = event.data as { name: string; file?: string; line?: number; column?: number; skip?: string | boolean; todo?: string | boolean };
     for (const kind of ['skip', 'todo'] as const) {
       const flag = data[kind];
       if (flag === undefined || flag === false) continue;
       const record: SkipRecord = { kind, file: data.file ?? '(unknown file)', name: data.name, reason: typeof flag === 'string' ? flag : '(no reason given)' };
       if (data.line !== undefined) record.line = data.line;
+      if (data.column !== undefined) record.column = data.column;
       yield `${JSON.stringify(record)}\n`;
     }
   }

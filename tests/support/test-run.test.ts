@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { run } from './run.js';
 import { removeTempDir, tempDir } from './temp.js';
+import type { SkipRecord } from './skip-reporter.js';
+import { sourceOf } from './test-run.js';
 
 const WRAPPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'test-run.js');
 const dirs: string[] = [];
@@ -81,4 +83,15 @@ test('a failing test fails the run with no skip at all', async () => {
   const r = await wrapper(dir, true);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /test-run: no test skipped\.\n$/);
+});
+
+test('a skip in a built test file is named at its TypeScript line, through the source map', () => {
+  // This very file: the line of the marker below in the built JavaScript and in the TypeScript source.
+  const marker = 'SOURCE-MAP-MARKER';
+  const built = fileURLToPath(import.meta.url);
+  const source = path.resolve(path.dirname(built), '../../../tests/support/test-run.test.ts');
+  const lineIn = (file: string) => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(`'${marker}'`)) + 1;
+  const skip: SkipRecord = { kind: 'skip', file: built, line: lineIn(built), column: 9, name: 'x', reason: 'y' };
+  assert.equal(sourceOf(skip, path.dirname(source)), `test-run.test.ts:${lineIn(source)}`);
+  assert.notEqual(lineIn(built), lineIn(source), 'the built line differs, so the map is what finds the source line');
 });

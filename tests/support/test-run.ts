@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { SourceMap } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +16,21 @@ import type { SkipRecord } from './skip-reporter.js';
 /** The only skip CI allows: the smoke tests in tests/electron/smoke.test.ts, for want of Electron's binary. */
 export function isAllowedSkip(skip: SkipRecord): boolean {
   return skip.kind === 'skip' && /(^|[\\/])tests[\\/]electron[\\/]smoke\.test\.[cm]?js$/.test(skip.file) && /no Electron binary/.test(skip.reason);
+}
+
+/** Where a skip is in the TypeScript source, through the built file's source map; else where node saw it. */
+export function sourceOf(skip: SkipRecord, cwd = process.cwd()): string {
+  const seen = `${path.relative(cwd, skip.file) || skip.file}${skip.line ? `:${skip.line}` : ''}`;
+  if (!skip.line) return seen;
+  try {
+    const payload = JSON.parse(fs.readFileSync(`${skip.file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0] & { sources: string[] };
+    const entry = new SourceMap(payload).findEntry(skip.line - 1, (skip.column ?? 1) - 1) as { originalSource?: string; originalLine?: number };
+    if (!entry.originalSource || entry.originalLine === undefined) return seen;
+    const source = path.resolve(path.dirname(skip.file), entry.originalSource);
+    return `${path.relative(cwd, source)}:${entry.originalLine + 1}`;
+  } catch {
+    return seen; // no source map: a plain JavaScript test file
+  }
 }
 
 export interface Verdict {
@@ -28,9 +44,8 @@ export function judgeSkips(skips: SkipRecord[], ci: boolean, cwd = process.cwd()
   const allowed = skips.filter(isAllowedSkip);
   const others = skips.filter((s) => !isAllowedSkip(s));
   const lines: string[] = [];
-  const where = (s: SkipRecord) => `${path.relative(cwd, s.file) || s.file}${s.line ? `:${s.line}` : ''}`;
   if (allowed.length) {
-    lines.push(`test-run: ${allowed.length} Electron smoke test(s) skipped: no Electron binary here (the only skip CI allows; they run where \`npx electron --version\` works).`);
+    lines.push(`test-run: ${allowed.length} Electron smoke test(s) skipped: no Electron binary here (the only skip CI allows; run them where Electron's binary is installed: \`npx install-electron\`).`);
   }
   if (!others.length) {
     lines.push(allowed.length ? 'test-run: no other test skipped.' : 'test-run: no test skipped.');
@@ -41,7 +56,7 @@ export function judgeSkips(skips: SkipRecord[], ci: boolean, cwd = process.cwd()
       ? `test-run: ${others.length} test(s) or suite(s) skipped under CI, where only the Electron smoke tests may skip; install what each one names (.ci/run does) — failing the run:`
       : `test-run: ${others.length} test(s) or suite(s) skipped (allowed outside CI; with CI=true they fail the run):`,
   );
-  for (const s of others) lines.push(`  ${s.kind} ${where(s)} "${s.name}": ${s.reason}`);
+  for (const s of others) lines.push(`  ${s.kind} ${sourceOf(s, cwd)} "${s.name}": ${s.reason}`);
   return { lines, failed: ci };
 }
 
