@@ -33,6 +33,11 @@ export class HandlerError extends Error {
   }
 }
 
+/** A call the fixture state has no answer for: the test should set one, or fail() the channel with a real failure. */
+function fixtureGap(what: string): Error {
+  return new Error(`test fixture gap: ${what}; give the fixture state an answer, or fail() the channel with a failure from real-failures.ts`);
+}
+
 type Handler<K extends InvokeChannel> = (...args: PocketKubeInvoke[K]['args']) => Promise<PocketKubeInvoke[K]['value']> | PocketKubeInvoke[K]['value'];
 type Overrides = { [K in InvokeChannel]?: Handler<K> };
 
@@ -129,7 +134,7 @@ export class FixtureBridge {
 
   private provider(name: string): SessionSnapshot {
     const p = this.state.status.providers.find((s) => s.provider === name);
-    if (!p) throw new HandlerError('not_found', `No provider named ${name}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`);
+    if (!p) throw fixtureGap(`no provider named ${name}`);
     return p;
   }
 
@@ -172,13 +177,13 @@ export class FixtureBridge {
     },
     refresh: async (provider) => {
       const p = this.provider(provider);
-      if (p.state !== 'signed-in') throw new HandlerError('signed_out', `Not signed in to ${provider}.`, true);
+      if (p.state !== 'signed-in') throw fixtureGap(`refresh of ${provider}, which is not signed in`);
       await this.updateProvider(provider, (s) => ({ ...s, lastRefresh: { at: new Date(NOW).toISOString(), trigger: 'manual', result: 'ok' } }));
       return null;
     },
     useContext: async (name) => {
       const list = this.state.contexts.contexts;
-      if (!list.some((c) => c.name === name)) throw new HandlerError('not_found', `No context named ${name} in ${this.state.contexts.files.join(', ')}; nothing was written.`);
+      if (!list.some((c) => c.name === name)) throw fixtureGap(`no context named ${name}`);
       this.setContexts(list, name);
       await this.push();
       return null;
@@ -186,7 +191,7 @@ export class FixtureBridge {
     addCluster: async (request) => {
       this.provider(request.provider);
       const from = request.fromContext ? this.state.contexts.contexts.find((c) => c.name === request.fromContext) : undefined;
-      if (request.fromContext && !from) throw new HandlerError('not_found', `No context named ${request.fromContext}.`);
+      if (request.fromContext && !from) throw fixtureGap(`no context named ${request.fromContext}`);
       const cluster = request.name ?? from?.cluster ?? 'talos';
       const context = `${request.provider}@${cluster}`;
       const info: ContextInfo = {
@@ -206,7 +211,7 @@ export class FixtureBridge {
     },
     removeCluster: async (name) => {
       const ctx = this.state.contexts.contexts.find((c) => c.name === name);
-      if (!ctx?.ours) throw new HandlerError('not_ours', `${name} was not written by PocketKube; remove it with kubectl config delete-context.`);
+      if (!ctx?.ours) throw fixtureGap(`removal of ${name}, which is not PocketKube's`);
       const list = this.state.contexts.contexts.filter((c) => c.name !== name);
       const current = this.state.contexts.currentContext === name ? undefined : this.state.contexts.currentContext;
       this.setContexts(list, current);
@@ -215,8 +220,7 @@ export class FixtureBridge {
     },
     whoami: async (context) => {
       const who = WHOAMI[context];
-      // Failures come from real-failures.ts (the real handler's answer), set with fail(); not made up here.
-      if (!who) throw new Error(`the fixtures hold no whoami answer for ${context}: add one to WHOAMI, or fail('whoami', …) with a real failure`);
+      if (!who) throw fixtureGap(`no whoami answer for ${context} in WHOAMI`);
       return structuredClone(who);
     },
     talosPatch: async (request) => {
@@ -225,7 +229,7 @@ export class FixtureBridge {
     },
     rbacBinding: async (request) => rbacBinding(request),
     applyRbac: async (request) => {
-      if (!this.state.contexts.contexts.some((c) => c.name === request.context)) throw new HandlerError('not_found', `No context named ${request.context}.`);
+      if (!this.state.contexts.contexts.some((c) => c.name === request.context)) throw fixtureGap(`no context named ${request.context}`);
       return { action: 'created' as const };
     },
     doctor: async () => doctorChecks(),

@@ -127,6 +127,7 @@ describe('window frame', () => {
     const state = appState({
       providers: [signedIn({ extraClaims: { session_hint: TOKEN_LOOKALIKE } }), { ...signedOut(`refresh token ${TOKEN_LOOKALIKE} was revoked`), provider: 'work' }],
     });
+    // Made up on purpose: a real 'offline' failure carrying a token, the slip the window must still hide.
     const bridge = new FixtureBridge(state).fail('refresh', { code: 'offline', message: `POST /token with ${TOKEN_LOOKALIKE} failed` });
     const { page } = await open(t, suite, { bridge });
     await page.getByRole('button', { name: 'Refresh now' }).click();
