@@ -15,8 +15,8 @@ const NEXT_STEP: Record<string, string> = {
 };
 
 export function nextStepFor(error: Failure): string | undefined {
-  if (error.needsSignIn) return NEXT_STEP.signed_out;
-  return NEXT_STEP[error.code];
+  // The code's own step first: a sign-in that failed (needsSignIn too) is not fixed by "sign in again" alone.
+  return NEXT_STEP[error.code] ?? (error.needsSignIn ? NEXT_STEP.signed_out : undefined);
 }
 
 export function ErrorNote({ title, error, children }: { title: string; error: Failure; children?: ReactNode }) {

@@ -107,9 +107,12 @@ test('a client secret in a URL is refused', async () => {
   await assert.rejects(client.request('GET', '/v1/credential?issuer=https://x&client_id=a&client_secret=s'), (e: PocketKubeError) => e.status === 400 && e.code === 'secret_in_url');
 });
 
-test('a slow client that never finishes its headers is cut off and the agent keeps serving', async () => {
+test('a slow client that never finishes its headers gets a 408 and is cut off, and the agent keeps serving', async () => {
   const answer = await raw('GET /v1/status HTTP/1.1\r\nHost: x\r\n', { end: false });
-  assert.match(answer, /^HTTP\/1\.1 408|^$/);
+  const [head, body] = answer.split('\r\n\r\n');
+  assert.equal(head!.split('\r\n')[0], 'HTTP/1.1 408 Request Timeout', answer);
+  assert.match(head!, /\r\nconnection: close(\r\n|$)/);
+  assert.deepEqual(JSON.parse(body!), { ok: false, error: { code: 'timeout', message: 'malformed or too slow HTTP request' } });
   await stillServing();
 });
 

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveHome } from '../../electron/core/platform/home.js';
+import { displayPath } from '../../electron/core/kubeconfig/errors.js';
 import { MemorySecretStore } from '../../electron/core/session/secret-store.js';
 import { Agent, type AgentStatus } from '../../electron/agent/agent.js';
+import { runKubectl } from '../support/kubectl.js';
 
 let dir: string;
 let kubeconfig: string;
@@ -83,9 +84,9 @@ function nextStatus(want: (s: AgentStatus) => boolean, trigger: () => Promise<vo
 test('the status stream sends the status at once, then again when kubectl switches context', async () => {
   const status = await nextStatus(
     (s) => s.kubeconfig.currentContext === 'two',
-    () => {
-      const res = spawnSync('/usr/bin/kubectl', ['config', 'use-context', 'two'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
-      assert.equal(res.status, 0, res.stderr.toString());
+    async () => {
+      const res = await runKubectl(['config', 'use-context', 'two'], { ...process.env, KUBECONFIG: kubeconfig });
+      assert.equal(res.code, 0, res.stderr);
     },
   );
   assert.ok(status.kubeconfig.changedAt);
@@ -110,7 +111,9 @@ test('a kubeconfig that disappears and comes back is followed', async () => {
 });
 
 test('a kubeconfig that stops parsing is reported with its line, not fatal', async () => {
-  const broken = await nextStatus((s) => s.kubeconfig.errors.length > 0, () => writeFile(kubeconfig, 'apiVersion: v1\ncontexts: [\n'));
-  assert.match(broken.kubeconfig.errors[0]!, /config/);
+  // Line 3 is where kubectl also stops: "yaml: line 3: mapping values are not allowed in this context".
+  const text = 'apiVersion: v1\nkind: Config\ncurrent-context: one: two\ncontexts: []\n';
+  const broken = await nextStatus((s) => s.kubeconfig.errors.length > 0, () => writeFile(kubeconfig, text));
+  assert.deepEqual(broken.kubeconfig.errors, [`${displayPath(kubeconfig)} line 3: this is not valid YAML (Nested mappings are not allowed in compact mappings)`]);
   await nextStatus((s) => s.kubeconfig.errors.length === 0, () => writeFile(kubeconfig, config('one')));
 });

@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { KUBECTL } from '../support/kubectl.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../../..');
 const CLI = path.join(REPO, 'dist/electron/cli/main.js');
-const KUBECTL = process.env['KUBECTL'] ?? '/usr/bin/kubectl';
 const CONTEXTS = 5000;
 
 function median(xs: number[]): number {

@@ -7,6 +7,9 @@ import { parseAllDocuments } from 'yaml';
 import { startKubeApiServer } from '../stand-ins/kube-apiserver/index.js';
 import { launchChromium, REPO, Stack } from '../support/stack.js';
 
+/** Alice's `sub` at the Pocket ID stand-in. */
+const SUB = '6f1a2b3c-4d5e-4f60-8a71-9b8c7d6e5f40';
+
 let browser: Browser;
 before(async () => {
   browser = await launchChromium();
@@ -15,7 +18,7 @@ after(async () => {
   await browser?.close();
 });
 
-describe('the Talos setup as checked commands, against a signed-in session', () => {
+describe('the Talos setup as checked commands, against a signed-in session and the kube-apiserver stand-in', () => {
   // No ClusterRoleBinding yet: the guide's RBAC step is part of what is tested.
   const stack = new Stack({ seedBinding: false });
   before(async () => {
@@ -45,7 +48,7 @@ describe('the Talos setup as checked commands, against a signed-in session', () 
     assert.match(res.stderr, /talosctl patch mc -n .* --patch @pocketkube-oidc-patch\.yaml/);
   });
 
-  test('talos patch on a 1.14 machine config gives a KubeAuthenticationConfig that an API server accepts', async () => {
+  test('talos patch on a 1.14 machine config gives a KubeAuthenticationConfig that the kube-apiserver stand-in boots from and accepts tokens by', async () => {
     const out = path.join(stack.dir, 'patch.yaml');
     const res = await stack.cli(['talos', 'patch', '--machine-config', path.join(REPO, 'tests/talos/testdata/multidoc-controlplane.yaml'), '--out', out]);
     assert.equal(res.code, 0, res.stderr);
@@ -75,16 +78,24 @@ describe('the Talos setup as checked commands, against a signed-in session', () 
   test('doctor tells a 403 from a 401 and names the RBAC fix', async () => {
     const res = await stack.cli(['doctor', '--context', 'pocket-id@talos-e2e', '--group', 'kubernetes']);
     assert.equal(res.code, 1, res.stdout);
-    assert.match(res.stdout, /403/);
-    assert.match(res.stdout, /pocketkube talos rbac --group kubernetes --apply --context admin@NAME/);
+    const lines = res.stdout.split('\n');
+    // The token is accepted (no 401): only the RBAC check fails, with the 403, and the fix follows it.
+    assert.match(lines.find((l) => l.includes('API server accepts the token')) ?? '', /^✔ API server accepts the token: Context pocket-id@talos-e2e is oidc:/);
+    assert.deepEqual(lines.filter((l) => l.startsWith('✖')), [
+      `✖ RBAC allows access: 403 Forbidden: the token was accepted (oidc:${SUB}) but no RBAC binding lets it list namespaces, which is an authorization problem, not the token.`,
+    ]);
+    const rbac = lines.findIndex((l) => l.startsWith('✖ RBAC allows access'));
+    assert.equal(lines[rbac + 1], '    fix: From an admin context run `pocketkube talos rbac --group kubernetes --apply --context admin@NAME`, which binds oidc:kubernetes.');
+    assert.match(res.stdout, /\n1 problem found\.\n$/);
   });
 
   test('talos rbac --apply through the admin context binds oidc:kubernetes, idempotently', async () => {
     const first = await stack.cli(['talos', 'rbac', '--group', 'kubernetes', '--apply', '--context', 'admin@talos-e2e']);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /created/);
+    assert.equal(first.stdout, 'ClusterRoleBinding pocketkube-oidc-kubernetes-cluster-admin created through context admin@talos-e2e.\n');
     const second = await stack.cli(['talos', 'rbac', '--group', 'kubernetes', '--apply', '--context', 'admin@talos-e2e']);
-    assert.match(second.stdout, /unchanged/);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, 'ClusterRoleBinding pocketkube-oidc-kubernetes-cluster-admin unchanged through context admin@talos-e2e.\n');
     const pods = await stack.kubectl(['get', 'pods', '--context', 'pocket-id@talos-e2e']);
     assert.equal(pods.code, 0, pods.stderr);
   });
@@ -92,7 +103,7 @@ describe('the Talos setup as checked commands, against a signed-in session', () 
   test('whoami shows the user and groups as the cluster sees them', async () => {
     const res = await stack.cli(['whoami', '--context', 'pocket-id@talos-e2e']);
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /Username: oidc:6f1a2b3c-4d5e-4f60-8a71-9b8c7d6e5f40/);
+    assert.match(res.stdout, new RegExp(`Username: oidc:${SUB}\n`));
     assert.match(res.stdout, /Groups: .*oidc:kubernetes/);
   });
 

@@ -3,15 +3,18 @@
  * kubectl does not wait for a lock (it fails at once) and reads the files before locking them, so it can
  * fail on, or overwrite, a write that lands at the wrong moment. This measures how often, side by side
  * with kubectl racing only itself, and checks the part that is ours to guarantee: a PocketKube write
- * never loses anything kubectl wrote, and our lock is held for about a millisecond.
+ * never loses anything kubectl wrote, and every write of ours that is lost (or removal undone) was
+ * overwritten by a kubectl run that read the file before our write and wrote it after. How long our lock
+ * is held is reported (about a millisecond), not asserted: speed belongs to the benchmarks.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, test, type TestContext } from 'node:test';
 import { addContext, listContexts, removeContext, type CommitInfo } from '../../electron/core/kubeconfig/index.js';
 import { parseKubeconfig } from '../../electron/core/kubeconfig/parse.js';
-import { CA_DATA, EXEC, kubectl, kubectlAvailable, kubectlContextNames, tempDir } from '../support/kubeconfig.js';
+import { CA_DATA, EXEC, kubectl, skipWithoutKubectl, kubectlContextNames, tempDir } from '../support/kubeconfig.js';
 import { WriteRecorder } from './write-recorder.js';
 
 const KUBECTL_RUNS = 200;
@@ -42,21 +45,25 @@ contexts:
 
 interface KubectlOutcome {
   succeeded: string[];
+  /** [start, end] of each kubectl run that wrote, on performance.now()'s clock: it read after start, wrote before end. */
+  writes: [number, number][];
   lockFailures: number;
   otherFailures: string[];
 }
 
 /** Run `count` set-context commands, `parallel` at a time; a run that hits a lock is retried (up to 20 times). */
 async function kubectlRuns(files: string[], count: number, parallel: number, prefix: string, afterEach?: () => void): Promise<KubectlOutcome> {
-  const out: KubectlOutcome = { succeeded: [], lockFailures: 0, otherFailures: [] };
+  const out: KubectlOutcome = { succeeded: [], writes: [], lockFailures: 0, otherFailures: [] };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
       const name = `${prefix}${i}`;
       for (let attempt = 0; attempt < 20; attempt++) {
+        const start = performance.now();
         const r = await kubectl(files, 'config', 'set-context', name, `--cluster=c`, '--user=u', `--namespace=ns${i}`);
         if (r.code === 0) {
+          out.writes.push([start, performance.now()]);
           out.succeeded.push(name);
           break;
         }
@@ -128,21 +135,45 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
+/** A WriteRecorder that also notes when each file replacement happened (under the lock, right after the rename). */
+class TimedRecorder extends WriteRecorder {
+  readonly replacedAt: number[] = [];
+  override fileReplaced(info: CommitInfo): void {
+    this.replacedAt.push(performance.now());
+    super.fileReplaced(info);
+  }
+}
+
+function contextNames(c: CommitInfo, text: string, ours: boolean): string[] {
+  return text.trim() === '' ? [] : parseKubeconfig(c.file, text).lists.contexts.entries.map((e) => e.name).filter((n) => n.startsWith('pocket-id@') === ours);
+}
+
 /** Contexts someone else wrote that a replacement of ours (as it happened, under the lock) left out. */
 function droppedBy(replaced: readonly CommitInfo[]): string[] {
   const dropped: string[] = [];
   for (const c of replaced) {
-    const names = (text: string) =>
-      text.trim() === '' ? [] : parseKubeconfig(c.file, text).lists.contexts.entries.map((e) => e.name).filter((n) => !n.startsWith('pocket-id@'));
-    const after = new Set(names(c.after));
-    for (const n of names(c.before)) if (!after.has(n)) dropped.push(n);
+    const after = new Set(contextNames(c, c.after, false));
+    for (const n of contextNames(c, c.before, false)) if (!after.has(n)) dropped.push(n);
   }
   return dropped;
 }
 
+/** When each of our contexts was added and removed, by the replacement that did it. */
+function ourChangeTimes(writes: TimedRecorder): { addedAt: Map<string, number>; removedAt: Map<string, number> } {
+  const addedAt = new Map<string, number>();
+  const removedAt = new Map<string, number>();
+  writes.replaced.forEach((c, i) => {
+    const before = new Set(contextNames(c, c.before, true));
+    const after = new Set(contextNames(c, c.after, true));
+    for (const n of after) if (!before.has(n)) addedAt.set(n, writes.replacedAt[i]!);
+    for (const n of before) if (!after.has(n)) removedAt.set(n, writes.replacedAt[i]!);
+  });
+  return { addedAt, removedAt };
+}
+
 async function phase(t: TestContext, label: string, parallel: number, withUs: boolean) {
   const files = setUp();
-  const writes = new WriteRecorder();
+  const writes = new TimedRecorder();
   const writer = ourWriter(files, writes);
   const k = await kubectlRuns(files, KUBECTL_RUNS, parallel, 'k', withUs ? writer.kick : undefined);
   const ours = await writer.drain();
@@ -152,6 +183,11 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
   const kubectlLost = k.succeeded.filter((n) => !names.has(n));
   const oursLost = [...ours.expected].filter((n) => !names.has(n));
   const oursRevived = [...ours.removed].filter((n) => names.has(n));
+  // Only a writer that read the file before our change and wrote it after can undo it, and ours read under the lock.
+  const { addedAt, removedAt } = ourChangeTimes(writes);
+  const byKubectl = (at: number | undefined) => at !== undefined && k.writes.some(([start, end]) => start <= at && at <= end);
+  const lostNotByKubectl = oursLost.filter((n) => !byKubectl(addedAt.get(n)));
+  const undoneNotByKubectl = oursRevived.filter((n) => !byKubectl(removedAt.get(n)));
   const held = writes.holdMs;
   const listed = await listContexts(files);
   const result = {
@@ -167,6 +203,7 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
     droppedByUs: dropped,
     ourUpdatesLost: oursLost.length,
     ourRemovalsUndone: oursRevived.length,
+    ourLossesNotByKubectl: [...lostNotByKubectl, ...undoneNotByKubectl],
     lockHoldMs: held.length ? { median: +percentile(held, 50).toFixed(3), p99: +percentile(held, 99).toFixed(3), max: +Math.max(...held).toFixed(3) } : null,
   };
   t.diagnostic(JSON.stringify(result));
@@ -184,27 +221,27 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
     assert.deepEqual(unclear, [], 'every write of ours that gave up said why and wrote nothing');
   }
   assert.deepEqual(dropped, [], 'no commit of ours dropped a context someone else wrote');
-  return { result, kubectlLost, oursLost, held };
+  assert.deepEqual(lostNotByKubectl, [], 'every context of ours that vanished was added while a kubectl run that rewrote the file was under way');
+  assert.deepEqual(undoneNotByKubectl, [], 'every removal of ours that was undone happened while a kubectl run that rewrote the file was under way');
+  return { result, kubectlLost };
 }
 
-describe('PocketKube and kubectl writing the same files', { skip: !kubectlAvailable }, () => {
+describe('PocketKube and kubectl writing the same files', { skip: skipWithoutKubectl }, () => {
   test('baseline: kubectl racing only itself, 4 at a time', async (t) => {
     const { result } = await phase(t, 'kubectl alone, 4 parallel', 4, false);
     assert.equal(result.ourCommits, 0);
   });
 
   test('our writes interleaved with kubectl, 4 kubectl at a time', async (t) => {
-    const { result, held } = await phase(t, 'kubectl 4 parallel + PocketKube', 4, true);
+    const { result } = await phase(t, 'kubectl 4 parallel + PocketKube', 4, true);
     // kubectl holds its locks much of the time here, so our writes mostly wait; a handful must get through.
     assert.ok(result.ourOps >= 5, `${result.ourOps} of our operations ran`);
-    assert.ok(percentile(held, 50) < 5, 'median lock hold under 5 ms');
   });
 
   test('our writes interleaved with kubectl one at a time: every kubectl failure or loss here would be ours', async (t) => {
-    const { result, kubectlLost, held } = await phase(t, 'kubectl serial + PocketKube', 1, true);
+    const { result, kubectlLost } = await phase(t, 'kubectl serial + PocketKube', 1, true);
     assert.deepEqual(kubectlLost, [], 'no kubectl update lost');
     assert.ok(result.ourOps >= 50, `${result.ourOps} of our operations ran`);
-    assert.ok(percentile(held, 50) < 5, 'median lock hold under 5 ms');
     // kubectl fails at once on a lock we hold; with ~1 ms holds this should be rare. Reported above;
     // bounded here only to catch a regression that holds the lock for long.
     assert.ok(result.kubectlLockFailures <= KUBECTL_RUNS * 0.05, `${result.kubectlLockFailures} kubectl runs failed on our lock`);

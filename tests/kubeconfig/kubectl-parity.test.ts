@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { addContext, KubeconfigError, kubeconfigFiles, listContexts, removeContext, useContext } from '../../electron/core/kubeconfig/index.js';
-import { CA_DATA, EXEC, KUBECTL, kubectl, kubectlAvailable, kubectlContextNames, kubectlCurrent, kubectlView, read, tempDir } from '../support/kubeconfig.js';
+import { CA_DATA, EXEC, KUBECTL, kubectl, skipWithoutKubectl, kubectlContextNames, kubectlCurrent, kubectlView, read, tempDir } from '../support/kubeconfig.js';
 
 const A = `apiVersion: v1
 kind: Config
@@ -94,7 +94,7 @@ async function ourAdd(files: string[], use: boolean): Promise<void> {
   await addContext({ files, name: 'talos', provider: 'pocket-id', server: 'https://10.5.0.2:6443', caData: CA_DATA, exec: EXEC, use });
 }
 
-describe('merging several files, compared with kubectl', { skip: !kubectlAvailable }, () => {
+describe('merging several files, compared with kubectl', { skip: skipWithoutKubectl }, () => {
   const layouts: [string, (string | null)[]][] = [
     ['A, B', [A, B]],
     ['B, A', [B, A]],
@@ -180,7 +180,7 @@ describe('merging several files, compared with kubectl', { skip: !kubectlAvailab
   });
 });
 
-describe('files kubectl refuses are refused, files kubectl reads are read', { skip: !kubectlAvailable }, () => {
+describe('files kubectl refuses are refused, files kubectl reads are read', { skip: skipWithoutKubectl }, () => {
   const cases: [string, string][] = [
     ['tab indentation', '\tcontexts: []\n'],
     ['unclosed flow list', 'contexts: [\n'],
@@ -233,7 +233,7 @@ describe('files kubectl refuses are refused, files kubectl reads are read', { sk
   }
 });
 
-describe('which files KUBECONFIG names, compared with kubectl', { skip: !kubectlAvailable }, () => {
+describe('which files KUBECONFIG names, compared with kubectl', { skip: skipWithoutKubectl }, () => {
   // Each file adds its own context and its own "shared" one (whose cluster tells which file won), and sets
   // current-context: what kubectl shows then tells which files it read and which came first.
   const fileText = (name: string): string => `apiVersion: v1

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { importKubelogin, KubeconfigError, type ExecSpec } from '../../electron/core/kubeconfig/index.js';
-import { kubectlAvailable, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
+import { skipWithoutKubectl, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
 
 const HELPER = '/opt/PocketKube/resources/bin/pocketkube';
 const exec = (provider: string): ExecSpec => ({
@@ -280,7 +280,7 @@ describe('importKubelogin', () => {
 
   // The current context must not be the kubelogin user's: this machine's kubectl (the Cloud SDK's) asks
   // the current context's server for its version, running its credential plugin, even for `config view`.
-  test('kubectl reads the new exec afterwards, and nothing else changed for it', { skip: !kubectlAvailable, timeout: 60_000 }, async () => {
+  test('kubectl reads the new exec afterwards, and nothing else changed for it', { skip: skipWithoutKubectl, timeout: 60_000 }, async () => {
     const text = HEAD.replace('current-context: testing', 'current-context: admin@testing') + seedUser(ISSUER, CLIENT, SECRET);
     const { file } = setup(text);
     const before = await kubectlView([file]);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { hugeConfig } from '../support/corpus.js';
 import { addContext, isOurs, KubeconfigError, listContexts, removeContext, useContext, type WriteOptions } from '../../electron/core/kubeconfig/index.js';
-import { CA_DATA, CA_PEM, EXEC, kubectlAvailable, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
+import { CA_DATA, CA_PEM, EXEC, kubectlAvailable, skipWithoutKubectl, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
 import { WriteRecorder } from './write-recorder.js';
 
 const BASE = `# team cluster, edited by hand
@@ -283,7 +283,7 @@ describe('files on disk', () => {
     assert.equal(read(real + '.pocketkube.bak'), BASE);
   });
 
-  test('adding to a 5,000-context file keeps the lock for milliseconds', { skip: !kubectlAvailable }, async () => {
+  test('adding to a 5,000-context file keeps the lock for milliseconds', { skip: skipWithoutKubectl }, async () => {
     const huge = hugeConfig();
     const { file } = setup(huge);
     const writes = new WriteRecorder();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { hugeConfig } from '../support/corpus.js';
 import { KubeconfigError, listContexts, useContext } from '../../electron/core/kubeconfig/index.js';
-import { kubectl, kubectlAvailable, kubectlCurrent, kubectlView, leftovers, read, tempDir } from '../support/kubeconfig.js';
+import { kubectl, skipWithoutKubectl, kubectlCurrent, kubectlView, leftovers, read, tempDir } from '../support/kubeconfig.js';
 import { WriteRecorder } from './write-recorder.js';
 
 const BLOCK = `# written by kubectl, then commented by hand
@@ -189,7 +189,7 @@ describe('useContext, fast path', () => {
   });
 });
 
-describe('useContext, fast path, against kubectl', { skip: !kubectlAvailable }, () => {
+describe('useContext, fast path, against kubectl', { skip: skipWithoutKubectl }, () => {
   const layouts: [string, (string | null)[]][] = [
     ['one file', [BLOCK]],
     ['current-context set only in the second file', [BLOCK.replace('current-context: one # keep this comment\n', 'current-context: ""\n'), BLOCK.replace(/name: (one|two)$/gm, 'name: $1-b')]],

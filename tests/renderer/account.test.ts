@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { FixtureBridge } from './bridge.js';
 import { appState, NOW, PICTURE, signedIn, signedOut, SUB } from './fixtures.js';
 import { assertNoTokenText, open, startSuite, type Suite } from './harness.js';
+import { refreshSignedOut, signInPocketIdUnreachable } from './real-failures.js';
 
 const BOUNDED = { timeout: 60_000 };
 let suite: Suite;
@@ -130,27 +131,30 @@ describe('Account view', () => {
     assert.deepEqual(bridge.callsTo('signIn'), [['pocket-id', { device: true }]]);
   });
 
-  test('a failed refresh says what happened in plain words and offers to sign in again', BOUNDED, async (t) => {
-    const bridge = new FixtureBridge(appState()).fail('refresh', {
-      code: 'signed_out',
-      message: 'Pocket ID refused the refresh token (invalid_grant): the session was ended.',
-      needsSignIn: true,
-    });
+  test('a refresh the agent refuses because the session ended says so and offers to sign in again', BOUNDED, async (t) => {
+    // The window still shows the session the agent pushed last; the agent has meanwhile lost it.
+    const failure = await refreshSignedOut();
+    assert.deepEqual([failure.code, failure.needsSignIn], ['signed_out', true]);
+    const bridge = new FixtureBridge(appState()).fail('refresh', failure);
     const { page } = await open(t, suite, { bridge });
     await page.getByRole('button', { name: 'Refresh now' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Refresh failed' });
-    await alert.getByText('Pocket ID refused the refresh token (invalid_grant): the session was ended.').waitFor();
+    await alert.getByText(failure.message, { exact: true }).waitFor();
     await alert.getByText('Sign in again, then try once more.').waitFor();
     await alert.getByRole('button', { name: 'Sign in again' }).click();
     assert.equal(bridge.callsTo('signIn').length, 1);
   });
 
-  test('a sign-in that cannot start says what to do next', BOUNDED, async (t) => {
-    const bridge = new FixtureBridge(appState({ providers: [signedOut()] })).fail('signIn', { code: 'busy', message: 'A sign-in to pocket-id is already waiting.' });
+  test('a sign-in that cannot reach Pocket ID says why and points at the checks, not at signing in again', BOUNDED, async (t) => {
+    const failure = await signInPocketIdUnreachable();
+    assert.equal(failure.code, 'sign_in_failed');
+    const bridge = new FixtureBridge(appState({ providers: [signedOut()] })).fail('signIn', failure);
     const { page } = await open(t, suite, { bridge });
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Sign-in did not start' });
-    await alert.getByText('finish it there, or wait a moment').waitFor();
+    await alert.getByText(failure.message, { exact: true }).waitFor();
+    await alert.getByText('Try signing in again. If it keeps failing, run the checks in Setup, step 4.').waitFor();
+    assert.equal(await alert.getByText('Sign in again, then try once more.').count(), 0);
   });
 
   test('with no provider the view explains and leads to the setup guide', BOUNDED, async (t) => {

@@ -6,9 +6,11 @@
  * made by the schema's own `toResult`, as main's handlers do. Handlers change `state` and push it, so the
  * window sees a change exactly as it would from the agent. The Talos patch and RBAC binding come from the
  * real `talosPatch` and `rbacBinding`; the rest is fixture data. Every call is recorded in `calls`.
+ * A failing call answers what the real handler answers: tests take it from real-failures.ts, which runs
+ * main's controller on real bad input, and pass it to `fail`.
  */
 import type { Page } from 'playwright-core';
-import { INVOKE_CHANNELS, toResult, type AppState, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
+import { INVOKE_CHANNELS, invokeChannel, toResult, type AppState, type InvokeChannel, type PocketKubeHandlers, type PocketKubeInvoke, type Result } from '../../electron/shared/ipc.js';
 import type { Failure } from '../../electron/shared/api.js';
 import type { ContextInfo, SessionSnapshot } from '../../electron/shared/api.js';
 import { talosPatch } from '../../electron/core/talos/patch.js';
@@ -36,6 +38,11 @@ export class HandlerError extends Error {
   }
 }
 
+/** A call the fixture state has no answer for: the test should set one, or fail() the channel with a real failure. */
+function fixtureGap(what: string): Error {
+  return new Error(`test fixture gap: ${what}; give the fixture state an answer, or fail() the channel with a failure from real-failures.ts`);
+}
+
 type Handler<K extends InvokeChannel> = (...args: PocketKubeInvoke[K]['args']) => Promise<PocketKubeInvoke[K]['value']> | PocketKubeInvoke[K]['value'];
 type Overrides = { [K in InvokeChannel]?: Handler<K> };
 
@@ -46,6 +53,8 @@ export class FixtureBridge {
   readonly calls: Call[] = [];
   readonly pages = new Set<Page>();
   private overrides: Overrides = {};
+  /** Channels whose call rejects, as Electron's ipcRenderer.invoke does when main has no handler for it. */
+  private broken = new Set<InvokeChannel>();
   /** Until resolved, getState does not answer: the window's loading state. */
   private stateGate?: Promise<void>;
   files: PickedFiles = {};
@@ -56,6 +65,7 @@ export class FixtureBridge {
 
   /** Replaces one channel's handler; throw a HandlerError from it to answer `{ok:false}`. */
   on<K extends InvokeChannel>(channel: K, handler: Handler<K>): this {
+    this.broken.delete(channel);
     (this.overrides as Record<string, unknown>)[channel] = handler;
     return this;
   }
@@ -65,6 +75,12 @@ export class FixtureBridge {
     (this.overrides as Record<string, unknown>)[channel] = () => {
       throw new HandlerError(failure.code, failure.message, failure.needsSignIn);
     };
+    return this;
+  }
+
+  /** Every call to `channel` rejects in the page, with Electron's words for a channel main does not handle. */
+  breakChannel(channel: InvokeChannel): this {
+    this.broken.add(channel);
     return this;
   }
 
@@ -116,6 +132,7 @@ export class FixtureBridge {
 
   private async invoke(channel: InvokeChannel, args: unknown[]): Promise<Result<unknown>> {
     this.calls.push({ channel, args });
+    if (this.broken.has(channel)) throw new Error(`Error invoking remote method '${invokeChannel(channel)}': Error: No handler registered for '${invokeChannel(channel)}'`);
     const handler = (this.overrides[channel] ?? this.defaults[channel]) as (...a: unknown[]) => unknown;
     if (!handler) return { ok: false, error: { code: 'unknown_channel', message: `no handler for ${channel}` } };
     // Results cross the binding as JSON, as they cross Electron's IPC as structured clones.
@@ -124,7 +141,7 @@ export class FixtureBridge {
 
   private provider(name: string): SessionSnapshot {
     const p = this.state.status.providers.find((s) => s.provider === name);
-    if (!p) throw new HandlerError('not_found', `No provider named ${name}; add it with \`pocketkube provider add ${name} --issuer URL --client-id ID\`.`);
+    if (!p) throw fixtureGap(`no provider named ${name}`);
     return p;
   }
 
@@ -188,13 +205,13 @@ export class FixtureBridge {
     },
     refresh: async (provider) => {
       const p = this.provider(provider);
-      if (p.state !== 'signed-in') throw new HandlerError('signed_out', `Not signed in to ${provider}.`, true);
+      if (p.state !== 'signed-in') throw fixtureGap(`refresh of ${provider}, which is not signed in`);
       await this.updateProvider(provider, (s) => ({ ...s, lastRefresh: { at: new Date(NOW).toISOString(), trigger: 'manual', result: 'ok' } }));
       return null;
     },
     useContext: async (name) => {
       const list = this.state.contexts.contexts;
-      if (!list.some((c) => c.name === name)) throw new HandlerError('not_found', `No context named ${name} in ${this.state.contexts.files.join(', ')}; nothing was written.`);
+      if (!list.some((c) => c.name === name)) throw fixtureGap(`no context named ${name}`);
       this.setContexts(list, name);
       await this.push();
       return null;
@@ -202,7 +219,7 @@ export class FixtureBridge {
     addCluster: async (request) => {
       this.provider(request.provider);
       const from = request.fromContext ? this.state.contexts.contexts.find((c) => c.name === request.fromContext) : undefined;
-      if (request.fromContext && !from) throw new HandlerError('not_found', `No context named ${request.fromContext}.`);
+      if (request.fromContext && !from) throw fixtureGap(`no context named ${request.fromContext}`);
       const cluster = request.name ?? from?.cluster ?? 'talos';
       const context = `${request.provider}@${cluster}`;
       const info: ContextInfo = {
@@ -222,7 +239,7 @@ export class FixtureBridge {
     },
     removeCluster: async (name) => {
       const ctx = this.state.contexts.contexts.find((c) => c.name === name);
-      if (!ctx?.ours) throw new HandlerError('not_ours', `${name} was not written by PocketKube; remove it with kubectl config delete-context.`);
+      if (!ctx?.ours) throw fixtureGap(`removal of ${name}, which is not PocketKube's`);
       const list = this.state.contexts.contexts.filter((c) => c.name !== name);
       const current = this.state.contexts.currentContext === name ? undefined : this.state.contexts.currentContext;
       this.setContexts(list, current);
@@ -231,7 +248,7 @@ export class FixtureBridge {
     },
     whoami: async (context) => {
       const who = WHOAMI[context];
-      if (!who) throw new HandlerError('unreachable', `Could not reach the API server of ${context}: connect ECONNREFUSED. Check that the cluster is up and the server URL is right.`);
+      if (!who) throw fixtureGap(`no whoami answer for ${context} in WHOAMI`);
       return structuredClone(who);
     },
     talosPatch: async (request) => {
@@ -240,7 +257,7 @@ export class FixtureBridge {
     },
     rbacBinding: async (request) => rbacBinding(request),
     applyRbac: async (request) => {
-      if (!this.state.contexts.contexts.some((c) => c.name === request.context)) throw new HandlerError('not_found', `No context named ${request.context}.`);
+      if (!this.state.contexts.contexts.some((c) => c.name === request.context)) throw fixtureGap(`no context named ${request.context}`);
       return { action: 'created' as const };
     },
     doctor: async () => doctorChecks(),

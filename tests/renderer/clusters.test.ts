@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { FixtureBridge } from './bridge.js';
 import { appState, contexts, KUBECONFIG, SUB } from './fixtures.js';
 import { open, showTab, startSuite, type Suite } from './harness.js';
+import { lockedSwitch, unparsableAdd, unreachableWhoami } from './real-failures.js';
 
 const BOUNDED = { timeout: 60_000 };
 let suite: Suite;
@@ -49,13 +50,15 @@ describe('Clusters view', () => {
     await panel.getByRole('listitem', { name: 'admin@prod' }).getByText('current', { exact: true }).waitFor();
   });
 
-  test('a refused switch says why, in the words of the kubeconfig writer', BOUNDED, async (t) => {
-    const bridge = new FixtureBridge(appState()).fail('useContext', { code: 'kubeconfig', message: `${KUBECONFIG} is locked by another program (${KUBECONFIG}.lock); nothing was written. Try again when it is done.` });
+  test('a switch refused by a locked kubeconfig says why, in the words of the kubeconfig writer', BOUNDED, async (t) => {
+    const failure = await lockedSwitch('admin@prod');
+    const bridge = new FixtureBridge(appState()).fail('useContext', failure);
     const { page } = await open(t, suite, { bridge });
     const panel = await showTab(page, 'Clusters');
     await panel.getByRole('button', { name: 'Use admin@prod' }).click();
     const alert = panel.getByRole('alert').filter({ hasText: 'Could not switch to admin@prod' });
-    await alert.getByText('is locked by another program').waitFor();
+    await alert.getByText(failure.message, { exact: true }).waitFor();
+    assert.match(failure.message, /is locked by another program .*; if no kubectl is running, delete it; nothing was written$/);
   });
 
   test('whoami shows the cluster’s username and groups next to the token’s, and flags a prefix mismatch', BOUNDED, async (t) => {
@@ -95,10 +98,13 @@ describe('Clusters view', () => {
   });
 
   test('whoami against an unreachable cluster explains what to check', BOUNDED, async (t) => {
-    const { page } = await open(t, suite);
+    const failure = await unreachableWhoami('admin@prod');
+    const { page } = await open(t, suite, { bridge: new FixtureBridge(appState()).fail('whoami', failure) });
     const panel = await showTab(page, 'Clusters');
     await panel.getByRole('button', { name: 'Who am I on admin@prod' }).click();
-    await panel.getByRole('alert').filter({ hasText: 'admin@prod did not say who you are' }).getByText('Check that the cluster is up').waitFor();
+    const alert = panel.getByRole('alert').filter({ hasText: 'admin@prod did not say who you are' });
+    await alert.getByText(failure.message, { exact: true }).waitFor();
+    assert.match(failure.message, /cannot be reached \(ECONNREFUSED\): check the cluster's server address in context "admin@prod" and that the control plane is up\.$/);
   });
 
   test('adds a cluster from talosctl’s admin context and switches to it', BOUNDED, async (t) => {
@@ -156,9 +162,11 @@ describe('Clusters view', () => {
     assert.deepEqual(bridge.callsTo('addCluster'), [[{ provider: 'pocket-id', use: true, name: 'edge', kubeconfigText: text }]]);
   });
 
-  test('an add the kubeconfig writer refuses shows its reason', BOUNDED, async (t) => {
-    const message = `user "pocket-id" in ${KUBECONFIG} line 20 already exists and runs kubectl oidc-login (rename it, or choose another provider name)`;
-    const bridge = new FixtureBridge(appState()).fail('addCluster', { code: 'kubeconfig', message });
+  test('an add into a kubeconfig that does not parse shows the writer\'s reason, with the line', BOUNDED, async (t) => {
+    const failure = await unparsableAdd();
+    const message = failure.message;
+    assert.match(message, / line 3: this is not valid YAML \(.*\); nothing was written$/);
+    const bridge = new FixtureBridge(appState()).fail('addCluster', failure);
     const { page } = await open(t, suite, { bridge });
     const panel = await showTab(page, 'Clusters');
     await panel.getByRole('button', { name: 'Add a cluster' }).first().click();

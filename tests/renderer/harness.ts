@@ -15,7 +15,7 @@ import { NOW } from './fixtures.js';
 import type { AppState } from '../../electron/shared/ipc.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 const PREFIX = '/pocketkube/';
 
 let built: Promise<string> | undefined;

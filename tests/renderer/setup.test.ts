@@ -11,6 +11,10 @@ import type { Page } from 'playwright-core';
 import { FixtureBridge } from './bridge.js';
 import { appState, CLIENT_ID, doctorChecks, ISSUER, signedIn, signedOut } from './fixtures.js';
 import { open, ROOT, showTab, startSuite, type Suite } from './harness.js';
+import { doctorWithPocketIdUnreachable, forbiddenApply } from './real-failures.js';
+import { talosPatch } from '../../electron/core/talos/patch.js';
+import { toResult } from '../../electron/shared/ipc.js';
+import type { DoctorCheck } from '../../electron/shared/talos.js';
 
 const BOUNDED = { timeout: 60_000 };
 const TESTDATA = path.join(ROOT, 'tests', 'talos', 'testdata');
@@ -232,38 +236,56 @@ describe('Setup guide', () => {
     assert.equal(bridge.callsTo('talosPatch').length, 0);
   });
 
-  test('a machine config the patcher cannot read is reported with its reason', BOUNDED, async (t) => {
-    const message = 'controlplane.yaml: not a Talos machine config (no machine.type); give the control-plane config, or choose the Talos version instead.';
-    const bridge = new FixtureBridge(appState()).fail('talosPatch', { code: 'usage', message });
-    bridge.files['machine-config'] = { path: '/home/alice/notes.yaml', text: 'hello: world\n' };
+  test('a machine config that is not YAML is reported with the patcher\'s reason', BOUNDED, async (t) => {
+    // The bridge's talosPatch is the real one: it refuses this file as main would.
+    const text = 'machine:\n  type: controlplane\ncluster: [\n';
+    const refused = await toResult(async () => talosPatch({ issuer: ISSUER, clientId: CLIENT_ID, machineConfigText: text }));
+    assert.equal(refused.ok, false, 'the real patcher refuses a file that is not YAML');
+    const { message } = (refused as { ok: false; error: { message: string } }).error;
+    assert.match(message, /^The machine config is not valid YAML \(.*\): pass the file exactly as talosctl wrote it\.$/);
+    const bridge = new FixtureBridge(appState());
+    bridge.files['machine-config'] = { path: '/home/alice/notes.yaml', text };
     const { page } = await open(t, suite, { bridge });
     const panel = await showTab(page, 'Setup');
     await step(page, 2);
     await panel.getByRole('button', { name: 'Choose machine config…' }).click();
     await panel.getByText('/home/alice/notes.yaml').waitFor();
     await panel.getByRole('button', { name: 'Make the patch' }).click();
-    await panel.getByRole('alert').filter({ hasText: 'No patch was made' }).getByText(message).waitFor();
+    await panel.getByRole('alert').filter({ hasText: 'No patch was made' }).getByText(message, { exact: true }).waitFor();
   });
 
-  test('an apply the cluster refuses shows the API server’s reason', BOUNDED, async (t) => {
-    const message = 'The API server refused to create ClusterRoleBinding pocketkube-oidc-kubernetes-cluster-admin (403): admin@homelab may not create clusterrolebindings.';
-    const bridge = new FixtureBridge(appState()).fail('applyRbac', { code: 'forbidden', message });
+  test('an apply the cluster refuses (a 403 from the kube-apiserver stand-in) shows the reason and the fix', BOUNDED, async (t) => {
+    const failure = await forbiddenApply('admin@homelab');
+    const { message } = failure;
+    assert.match(message, /^Context "admin@homelab" may not write ClusterRoleBinding .* \(403\): apply it from an admin context/);
+    const bridge = new FixtureBridge(appState()).fail('applyRbac', failure);
     const { page } = await open(t, suite, { bridge });
     const panel = await showTab(page, 'Setup');
     await step(page, 3);
     await panel.getByRole('button', { name: 'Make the binding' }).click();
     await panel.getByRole('button', { name: 'Apply through admin@homelab' }).click();
-    await panel.getByRole('alert').filter({ hasText: 'The binding was not applied' }).getByText(message).waitFor();
+    await panel.getByRole('alert').filter({ hasText: 'The binding was not applied' }).getByText(message, { exact: true }).waitFor();
   });
 
-  test('checks that cannot run say why', BOUNDED, async (t) => {
-    const bridge = new FixtureBridge(appState()).fail('doctor', { code: 'offline', message: 'Could not reach https://id.example.com: getaddrinfo ENOTFOUND id.example.com.' });
+  test('an unreachable Pocket ID shows as a failed check with its reason and fix, the rest skipped', BOUNDED, async (t) => {
+    // Doctor answers a network failure with checks, not an error: these are the real ones for a closed port.
+    const checks = await doctorWithPocketIdUnreachable();
+    const issuer = checks.find((c) => c.id === 'issuer')!;
+    assert.equal(issuer.ok, false);
+    assert.match(issuer.detail, /failed: ECONNREFUSED\.$/);
+    const count = (ok: DoctorCheck['ok']) => checks.filter((c) => c.ok === ok).length;
+    const bridge = new FixtureBridge(appState()).on('doctor', () => structuredClone(checks));
     const { page } = await open(t, suite, { bridge });
     const panel = await showTab(page, 'Setup');
     await step(page, 4);
     await panel.getByRole('button', { name: 'Run the checks' }).click();
-    const alert = panel.getByRole('alert').filter({ hasText: 'The checks could not run' });
-    await alert.getByText('Check your network or VPN').waitFor();
+    const list = panel.getByRole('list', { name: 'Checks' });
+    const item = list.getByRole('listitem').filter({ hasText: issuer.title });
+    await item.getByRole('img', { name: 'failed' }).waitFor();
+    await item.getByText(issuer.detail, { exact: true }).waitFor();
+    await item.getByText(`Fix: ${issuer.fix!}`).waitFor();
+    await panel.getByText(`1 check failed · ${count(true)} passed · ${count('skipped')} skipped`).waitFor();
+    assert.equal(await panel.getByRole('alert').filter({ hasText: 'The checks could not run' }).count(), 0);
     await page.getByRole('navigation', { name: 'Setup steps' }).getByRole('button', { name: 'Step 4: Verify (needs attention)' }).waitFor();
   });
 });

@@ -31,8 +31,9 @@ describe('window frame', () => {
     await page.getByRole('tabpanel', { name: 'Clusters' }).getByRole('heading', { name: 'Contexts' }).waitFor();
   });
 
-  test('an agent that cannot answer is shown as an error with the next step and a retry', BOUNDED, async (t) => {
-    const bridge = new FixtureBridge(appState()).fail('getState', { code: 'ipc', message: 'No handler registered for pocketkube:getState' });
+  test('a getState call that main does not answer is shown as an error with the next step and a retry', BOUNDED, async (t) => {
+    // What the renderer meets when main registered no handler: Electron's invoke rejects; no Result comes back.
+    const bridge = new FixtureBridge(appState()).breakChannel('getState');
     const { page } = await open(t, suite, { bridge });
     const alert = page.getByRole('tabpanel', { name: 'Account' }).getByRole('alert');
     await alert.getByText('PocketKube did not send its state').waitFor();
@@ -126,6 +127,7 @@ describe('window frame', () => {
     const state = appState({
       providers: [signedIn({ extraClaims: { session_hint: TOKEN_LOOKALIKE } }), { ...signedOut(`refresh token ${TOKEN_LOOKALIKE} was revoked`), provider: 'work' }],
     });
+    // Made up on purpose: a real 'offline' failure carrying a token, the slip the window must still hide.
     const bridge = new FixtureBridge(state).fail('refresh', { code: 'offline', message: `POST /token with ${TOKEN_LOOKALIKE} failed` });
     const { page } = await open(t, suite, { bridge });
     await page.getByRole('button', { name: 'Refresh now' }).click();

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { runKubectl } from './kubectl.js';
 import type { RunResult } from './run.js';
 
-export { KUBECTL, kubectlAvailable } from './kubectl.js';
+export { KUBECTL, kubectlAvailable, skipWithoutKubectl } from './kubectl.js';
 export { tempDir } from './temp.js';
 
 export const HELPER = '/opt/PocketKube/resources/bin/pocketkube';

@@ -25,6 +25,8 @@ function findKubectl(): string {
 
 export const KUBECTL = findKubectl();
 export const kubectlAvailable = fs.existsSync(KUBECTL) || Boolean(process.env['CI']);
+/** The `skip` option of a test that needs kubectl: false where it runs (always in CI), else the reason. */
+export const skipWithoutKubectl: false | string = kubectlAvailable ? false : `no kubectl at ${KUBECTL}: set KUBECTL or put kubectl on PATH`;
 
 /** Runs kubectl with exactly `env` (see run for the time limit); rejects only when kubectl cannot be started. */
 export function runKubectl(args: string[], env: NodeJS.ProcessEnv, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {

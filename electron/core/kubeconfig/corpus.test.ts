@@ -13,7 +13,7 @@ import {
   EXEC,
   insertions,
   isInsertionOnly,
-  kubectlAvailable,
+  skipWithoutKubectl,
   kubectlCurrent,
   kubectlView,
   tempDir,
@@ -77,7 +77,7 @@ function withoutClearedCurrent(now: string, original: string): string {
   return now;
 }
 
-describe('kubeconfig corpus round trip (add → use → remove) checked with the real kubectl', { skip: !kubectlAvailable }, () => {
+describe('kubeconfig corpus round trip (add → use → remove) checked with the real kubectl', { skip: skipWithoutKubectl }, () => {
   test('the corpus holds at least 50 kubeconfigs', () => {
     assert.ok(corpus.length >= 50, `${corpus.length} cases`);
   });
