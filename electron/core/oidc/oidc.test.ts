@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeOidcError } from './oidc.js';
+import { describeOidcError, RETRY_AFTER_MAX_MS, retryAfterMs } from './oidc.js';
 
 const ISSUER = 'https://id.example.com';
 const refresh = (err: unknown) => describeOidcError(err, 'Refreshing the session', ISSUER);
@@ -58,4 +58,33 @@ test("openid-client's timeout is a network failure, not a rejected answer", () =
   const e = refresh(Object.assign(new Error('operation timed out'), { code: 'OAUTH_TIMEOUT' }));
   assert.equal(e.kind, 'network');
   assert.match(e.message, /cannot reach https:\/\/id\.example\.com \(no answer in time\)/);
+});
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const answer = (status: number, retryAfter?: string) =>
+  new Response('busy', { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } });
+
+test('Retry-After of a 429 or 503 is read as seconds or as an HTTP date', () => {
+  assert.equal(retryAfterMs(answer(429, '30'), NOW), 30_000);
+  assert.equal(retryAfterMs(answer(503, ' 7 '), NOW), 7_000);
+  assert.equal(retryAfterMs(answer(503, new Date(NOW + 90_000).toUTCString()), NOW), 90_000);
+});
+
+test('Retry-After is ignored when absent, unreadable, past, or on another status, and capped at ten minutes', () => {
+  assert.equal(retryAfterMs(answer(503), NOW), undefined);
+  assert.equal(retryAfterMs(answer(503, 'soon'), NOW), undefined);
+  assert.equal(retryAfterMs(answer(503, new Date(NOW - 5_000).toUTCString()), NOW), undefined);
+  assert.equal(retryAfterMs(answer(503, '0'), NOW), undefined);
+  assert.equal(retryAfterMs(answer(500, '30'), NOW), undefined);
+  assert.equal(retryAfterMs(answer(429, '86400'), NOW), RETRY_AFTER_MAX_MS);
+});
+
+test("a 503 or 429 answer's Retry-After travels on the error, from a bare answer and from an OAuth error body", () => {
+  const bare = Object.assign(new Error('unexpected HTTP response status code'), { code: 'OAUTH_RESPONSE_IS_NOT_CONFORM', cause: answer(503, '45') });
+  assert.equal(describeOidcError(bare, 'Refreshing the session', ISSUER, NOW).retryAfterMs, 45_000);
+  const oauth = { error: 'temporarily_unavailable', status: 429, response: answer(429, '20') };
+  const e = describeOidcError(oauth, 'Refreshing the session', ISSUER, NOW);
+  assert.equal(e.kind, 'network');
+  assert.equal(e.retryAfterMs, 20_000);
+  assert.equal(describeOidcError({ error: 'invalid_grant', status: 400, response: answer(429, '20') }, 'x', ISSUER, NOW).retryAfterMs, undefined, 'a grant that is gone is not retried at all');
 });

@@ -35,9 +35,27 @@ export class OidcError extends PocketKubeError {
     readonly oauthError?: string,
     /** The provider's HTTP status (not ours: the agent's answer comes from `code`). */
     readonly providerStatus?: number,
+    /** How long the provider (or its proxy) asked us to wait, from a 429 or 503's `Retry-After`. */
+    readonly retryAfterMs?: number,
   ) {
     super(oauthError ?? `provider_${kind}`, message);
   }
+}
+
+/** The most a `Retry-After` may push a retry out: a bad header must not park a session for hours. */
+export const RETRY_AFTER_MAX_MS = 10 * 60_000;
+
+/**
+ * `Retry-After` of a 429 or 503 (RFC 9110: seconds, or an HTTP date read against `now`), in ms and at most
+ * RETRY_AFTER_MAX_MS; undefined when absent, unreadable, in the past, or on another status.
+ */
+export function retryAfterMs(res: Pick<Response, 'status' | 'headers'> | undefined, now: number): number | undefined {
+  if (!res || (res.status !== 429 && res.status !== 503)) return undefined;
+  const value = res.headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return Math.min(ms, RETRY_AFTER_MAX_MS);
 }
 
 const FRIENDLY: Record<string, string> = {
@@ -77,13 +95,19 @@ function describeAnswer(res: Response | undefined, status: number): string {
   return `HTTP ${status}${words}${page}`;
 }
 
-export function describeOidcError(err: unknown, what: string, issuer: string): OidcError {
+/** Duck-typed: with a private CA the answer is undici's Response, not the global one. */
+function asResponse(value: unknown): Response | undefined {
+  const r = value as Response | undefined;
+  return typeof r?.status === 'number' && typeof r?.headers?.get === 'function' ? r : undefined;
+}
+
+export function describeOidcError(err: unknown, what: string, issuer: string, now = Date.now()): OidcError {
   if (err instanceof OidcError) return err;
-  const e = err as { error?: unknown; error_description?: unknown; status?: unknown; cause?: unknown; code?: unknown; name?: string; message?: string };
+  const e = err as { error?: unknown; error_description?: unknown; status?: unknown; cause?: unknown; code?: unknown; name?: string; message?: string; response?: unknown };
   // An OAuth error in a WWW-Authenticate challenge (e.g. 401 invalid_client): read it like a body error.
   if (e?.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE' && Array.isArray(e.cause)) {
     const challenge = (e.cause as { parameters?: Record<string, string> }[]).find((c) => typeof c.parameters?.error === 'string');
-    if (challenge) return describeOidcError({ error: challenge.parameters!.error, error_description: challenge.parameters!.error_description, status: e.status }, what, issuer);
+    if (challenge) return describeOidcError({ error: challenge.parameters!.error, error_description: challenge.parameters!.error_description, status: e.status, response: e.response }, what, issuer, now);
   }
   // Errors returned by the provider as OAuth error codes (token endpoint JSON or redirect parameters).
   if (typeof e?.error === 'string') {
@@ -93,15 +117,13 @@ export function describeOidcError(err: unknown, what: string, issuer: string): O
     const base = FRIENDLY[code] ?? `Pocket ID answered "${code}"`;
     const gone = GRANT_GONE.has(code) && (status === undefined || status < 500);
     const message = `${what} failed: ${base}${desc && !FRIENDLY[code] ? ` (${desc})` : ''}.`;
-    return new OidcError(message, gone ? 'rejected' : 'network', code, status);
+    return new OidcError(message, gone ? 'rejected' : 'network', code, status, gone ? undefined : retryAfterMs(asResponse(e.response), now));
   }
-  // Duck-typed: with a private CA the answer is undici's Response, not the global one.
-  const cause = e?.cause as Response | undefined;
-  const response = typeof cause?.status === 'number' && typeof cause?.headers?.get === 'function' ? cause : undefined;
+  const response = asResponse(e?.cause) ?? asResponse(e?.response);
   const status = typeof e?.status === 'number' ? e.status : response?.status;
   if (status !== undefined) {
     // No OAuth error in the answer: whatever answered (Pocket ID busy, a proxy, a load balancer) may recover.
-    return new OidcError(`${what} failed: ${issuer} answered ${describeAnswer(response, status)}.`, 'network', undefined, status);
+    return new OidcError(`${what} failed: ${issuer} answered ${describeAnswer(response, status)}.`, 'network', undefined, status, retryAfterMs(response, now));
   }
   // openid-client reports a timeout or abort as a ClientError with these codes; fetch's own as a DOMException.
   const timedOut = e?.name === 'TimeoutError' || e?.code === 'OAUTH_TIMEOUT';
