@@ -17,8 +17,8 @@ const AHEAD = '+57m';
 const AHEAD_MS = 57 * 60_000;
 
 /** `pocketkube agent` as its own process with the shifted clock; resolves once it serves its socket. */
-function startSkewedAgent(stack: Stack): Promise<ChildProcess> {
-  const child = spawn(FAKETIME, ['-f', AHEAD, HELPER, 'agent'], { env: stack.env, stdio: ['ignore', 'ignore', 'pipe'] });
+function startSkewedAgent(stack: Stack, ahead = AHEAD): Promise<ChildProcess> {
+  const child = spawn(FAKETIME, ['-f', ahead, HELPER, 'agent'], { env: stack.env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent did not start: ${log}`)), 20_000);
@@ -36,7 +36,19 @@ function startSkewedAgent(stack: Stack): Promise<ChildProcess> {
   });
 }
 
-describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', { skip: existsSync(FAKETIME) || process.env.CI ? false : `${FAKETIME} is not installed` }, () => {
+async function stopSkewedAgent(stack: Stack, agent: ChildProcess | undefined): Promise<void> {
+  if (!agent || agent.exitCode !== null) return;
+  const exited = new Promise((resolve) => agent.once('exit', resolve));
+  // faketime runs the agent as its child and does not pass SIGTERM on: stop the agent by its own pid.
+  const pid = Number((await readFile(stack.home.pidFile, 'utf8').catch(() => '')).split('\n')[0]);
+  if (pid > 0) process.kill(pid, 'SIGTERM');
+  else agent.kill('SIGTERM');
+  await exited;
+}
+
+const skipWithoutFaketime = existsSync(FAKETIME) || process.env.CI ? false : `${FAKETIME} is not installed`;
+
+describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', { skip: skipWithoutFaketime }, () => {
   const stack = new Stack();
   let browser: Browser;
   let agent: ChildProcess | undefined;
@@ -49,14 +61,7 @@ describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', 
     assert.equal(cli.code, 0, cli.stderr);
   });
   after(async () => {
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise((resolve) => agent!.once('exit', resolve));
-      // faketime runs the agent as its child and does not pass SIGTERM on: stop the agent by its own pid.
-      const pid = Number((await readFile(stack.home.pidFile, 'utf8').catch(() => '')).split('\n')[0]);
-      if (pid > 0) process.kill(pid, 'SIGTERM');
-      else agent.kill('SIGTERM');
-      await exited;
-    }
+    await stopSkewedAgent(stack, agent);
     await browser?.close();
     await stack.close();
   });
@@ -101,5 +106,41 @@ describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', 
     assert.ok(line, res.stdout + res.stderr);
     assert.match(line, /^✖ Clock: This machine's clock is off \(by Pocket ID's Date header, about 34\d\d s ahead of Pocket ID's; by the agent's last ID token \(iat, at [^)]+\), 57 min ahead of Pocket ID's\)/);
     assert.match(res.stdout, /fix: Turn on time synchronisation \(NTP\)/);
+  });
+});
+
+// An hour and a half ahead: past the ID token's whole hour, so openid-client's own iat/exp checks (30 s
+// tolerance on this machine's clock) rejected every token before it took Pocket ID's Date header as its time.
+describe('a laptop clock 90 min ahead of Pocket ID: more than a token lifetime (the agent under faketime)', { skip: skipWithoutFaketime }, () => {
+  const stack = new Stack();
+  let browser: Browser;
+  let agent: ChildProcess | undefined;
+  before(async () => {
+    browser = await launchChromium();
+    await stack.start();
+    await stack.configure();
+    agent = await startSkewedAgent(stack, '+90m');
+  });
+  after(async () => {
+    await stopSkewedAgent(stack, agent);
+    await browser?.close();
+    await stack.close();
+  });
+
+  test('sign-in, kubectl and a refresh all work, and the session stays signed in', async () => {
+    const { cli } = await stack.login(browser);
+    assert.equal(cli.code, 0, `sign-in: ${cli.stderr}`);
+    const kubectl = await stack.kubectl(['get', '--raw', '/version']);
+    assert.equal(kubectl.code, 0, kubectl.stderr);
+    const before = await stack.pocketId.stats();
+    const res = await stack.cli(['refresh']);
+    assert.equal(res.code, 0, `refresh: ${res.stderr}`);
+    assert.equal((await stack.pocketId.stats()).refreshGrants - before.refreshGrants, 1);
+    const st = await stack.cli(['status', '--json']);
+    const p = (JSON.parse(st.stdout) as AgentStatus).providers[0]!;
+    assert.equal(p.state, 'signed-in', 'still signed in after the refresh');
+    assert.ok(Math.abs(p.clock!.skewSeconds - 90 * 60) <= 5, `skew ${p.clock!.skewSeconds} s`);
+    const again = await stack.kubectl(['get', '--raw', '/version']);
+    assert.equal(again.code, 0, again.stderr);
   });
 });

@@ -42,6 +42,9 @@ export class OidcError extends PocketKubeError {
   }
 }
 
+/** A clock offset from Pocket ID's `Date` below this many seconds is left alone (the header has whole seconds). */
+const CLOCK_SKEW_IGNORED_S = 5;
+
 /** The most a `Retry-After` may push a retry out: a bad header must not park a session for hours. */
 export const RETRY_AFTER_MAX_MS = 10 * 60_000;
 
@@ -162,6 +165,10 @@ export interface AuthorizationRequest {
 export class OidcClient {
   private configuration?: Promise<client.Configuration>;
   private codeRedirectUri?: string;
+  /** Pocket ID's clock minus ours, from the `Date` of its latest answer. */
+  private serverOffsetMs?: number;
+  /** The discovered configuration with openid-client's `clockSkew` set to the offset, and that offset in s. */
+  private skewed?: { cfg: client.Configuration; skewS: number };
 
   constructor(
     readonly provider: ProviderConfig,
@@ -169,13 +176,47 @@ export class OidcClient {
     private readonly timeoutMs = 15_000,
   ) {}
 
-  config(): Promise<client.Configuration> {
+  /**
+   * The configuration for the next request. openid-client checks an ID token's `iat` and `exp` against this
+   * machine's clock (30 s tolerance): a laptop an hour ahead would see every fresh token as expired, and a
+   * refresh answer that fails those checks is final (its refresh token is spent). So the configuration carries
+   * openid-client's `clockSkew`, set from the `Date` header of Pocket ID's latest answer (discovery comes
+   * first), and is rebuilt, without the network, when that offset moves by more than a few seconds.
+   */
+  async config(): Promise<client.Configuration> {
     if (!this.configuration) {
       this.configuration = this.discover();
       // A failed discovery (provider down) must not stick: the next call tries again.
       this.configuration.catch(() => (this.configuration = undefined));
     }
-    return this.configuration;
+    const base = await this.configuration;
+    const skewS = Math.round((this.serverOffsetMs ?? 0) / 1000);
+    if (Math.abs(skewS) < CLOCK_SKEW_IGNORED_S) return base;
+    if (!this.skewed || Math.abs(this.skewed.skewS - skewS) >= CLOCK_SKEW_IGNORED_S) this.skewed = { cfg: this.withClockSkew(base, skewS), skewS };
+    return this.skewed.cfg;
+  }
+
+  /** `base` with openid-client's assumed time moved by `skewS` seconds; the same fetch, timeout and keys. */
+  private withClockSkew(base: client.Configuration, skewS: number): client.Configuration {
+    const metadata: client.ClientMetadata = { ...base.clientMetadata(), [client.clockSkew]: skewS };
+    const cfg = new client.Configuration(base.serverMetadata(), this.provider.clientId, metadata, this.clientAuth());
+    const customFetch = base[client.customFetch];
+    if (customFetch) cfg[client.customFetch] = customFetch;
+    cfg.timeout = base.timeout;
+    if (new URL(this.provider.issuer).protocol === 'http:') client.allowInsecureRequests(cfg);
+    const keys = client.getJwksCache(base);
+    if (keys) client.setJwksCache(cfg, keys);
+    return cfg;
+  }
+
+  private clientAuth(): client.ClientAuth {
+    return this.clientSecret ? client.ClientSecretBasic(this.clientSecret) : client.None();
+  }
+
+  /** Records Pocket ID's clock from an answer's `Date` (whole seconds, so offsets under a few s are noise). */
+  private noteServerDate(res: Response): void {
+    const at = Date.parse(res.headers.get('date') ?? '');
+    if (Number.isFinite(at)) this.serverOffsetMs = at - Date.now();
   }
 
   private async discover(): Promise<client.Configuration> {
@@ -200,9 +241,13 @@ export class OidcClient {
       if (this.codeRedirectUri && body instanceof URLSearchParams && body.get('grant_type') === 'authorization_code') {
         body.set('redirect_uri', this.codeRedirectUri);
       }
-      return dispatcher ? undiciFetch(input, { ...init, dispatcher } as never) : fetch(input, init);
+      const answer = dispatcher ? undiciFetch(input, { ...init, dispatcher } as never) : fetch(input, init);
+      return (answer as Promise<Response>).then((res) => {
+        this.noteServerDate(res);
+        return res;
+      });
     }) as never;
-    const auth = this.clientSecret ? client.ClientSecretBasic(this.clientSecret) : client.None();
+    const auth = this.clientAuth();
     try {
       const cfg = await client.discovery(url, p.clientId, this.clientSecret ? { client_secret: this.clientSecret } : undefined, auth, options);
       cfg.timeout = this.timeoutMs / 1000;
