@@ -30,14 +30,22 @@ export class LaptopClock implements MonotonicClock {
   /** `ms` of running time pass; each timer that comes due fires at its own time. */
   run(ms: number): void {
     const end = this.running + ms;
-    for (;;) {
-      const next = this.timers.filter((t) => t.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t.id !== next.id);
-      this.wall += next.due - this.running;
-      this.running = next.due;
-      next.fn();
-    }
+    while (this.fireNextDue(end));
+    this.passUntil(end);
+  }
+
+  /** Fires the first timer due by running time `end`, both clocks moved to its due time; false if there is none. */
+  protected fireNextDue(end: number): boolean {
+    const next = this.timers.filter((t) => t.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
+    if (!next) return false;
+    this.timers = this.timers.filter((t) => t.id !== next.id);
+    this.passUntil(next.due);
+    next.fn();
+    return true;
+  }
+
+  /** Both clocks move on to running time `end`, firing nothing. */
+  protected passUntil(end: number): void {
     this.wall += end - this.running;
     this.running = end;
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Clock } from '../platform/clock.js';
 import { ManualClock } from '../../../tests/support/clock.js';
+import { LaptopClock } from '../../../tests/support/monotonic-clock.js';
 import { OidcError, type TokenSet } from '../oidc/oidc.js';
 import { secretKeys, tokenOwner, type ProviderConfig } from './providers.js';
 import { MemorySecretStore, type SecretStore } from './secret-store.js';
@@ -273,47 +274,15 @@ test('a session stored before owners were recorded resumes when its ID token nam
  * lets the session's promise chains settle after each; it fires at most `maxTimers`, so a refresh loop shows
  * as a count rather than a hang.
  */
-class SleepingClock implements Clock {
-  private wall = Date.parse('2026-03-02T09:00:00Z');
-  private running = 0;
-  private timers: { due: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-
-  now(): number {
-    return this.wall;
-  }
-
-  setTimer(ms: number, fn: () => void): () => void {
-    const id = this.nextId++;
-    this.timers.push({ due: this.running + Math.max(0, ms), fn, id });
-    return () => {
-      this.timers = this.timers.filter((t) => t.id !== id);
-    };
-  }
-
-  /** Asleep (or the wall clock set forward) for `ms`: wall time moves, timers do not. */
-  sleep(ms: number): void {
-    this.wall += ms;
-  }
-
+class SleepingClock extends LaptopClock {
   async advance(ms: number, maxTimers = 1_000): Promise<void> {
-    const end = this.running + ms;
+    const end = this.monotonicNow() + ms;
     for (let fired = 0; fired < maxTimers; fired++) {
       await settle();
-      const next = this.timers.filter((t) => t.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t.id !== next.id);
-      this.wall += next.due - this.running;
-      this.running = next.due;
-      next.fn();
+      if (!this.fireNextDue(end)) break;
     }
-    this.wall += end - this.running;
-    this.running = end;
+    this.passUntil(end);
     await settle();
-  }
-
-  pendingTimers(): number {
-    return this.timers.length;
   }
 }
 
