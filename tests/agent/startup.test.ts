@@ -4,30 +4,15 @@
  * `kubectl get pods -w`) must get the resumed session's token, not "not signed in".
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { secretKeys } from '../../electron/core/session/providers.js';
+import { agentLog, untilAgentLogs } from '../support/agent-log.js';
 import { launchChromium, run, Stack } from '../support/stack.js';
 
 /** Alice's username at the API server (the seed guide's `oidc:` prefix and her Pocket ID subject). */
 const ALICE = 'oidc:6f1a2b3c-4d5e-4f60-8a71-9b8c7d6e5f40';
-
-/** Resolves when the agent's log (its stderr) has a line matching `pattern`. */
-function agentLogs(agent: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve) => {
-    let log = (agent as ChildProcess & { log: string }).log;
-    const check = (d?: Buffer) => {
-      if (d) log += d;
-      if (!pattern.test(log)) return;
-      agent.stderr!.off('data', check);
-      resolve();
-    };
-    agent.stderr!.on('data', check);
-    check();
-  });
-}
 
 describe('an agent starting with a stored session', () => {
   const stack = new Stack();
@@ -62,9 +47,9 @@ describe('an agent starting with a stored session', () => {
     const agent = await stack.startAgentProcess(); // its socket answers; the resume is reading the pipe
     try {
       const kubectl = stack.kubectl(['auth', 'whoami', '-o', 'json'], { timeoutMs: 30_000 });
-      await Promise.race([agentLogs(agent, /kubectl asked for a token while the stored session is being read/), kubectl]);
+      await Promise.race([untilAgentLogs(agent, /kubectl asked for a token while the stored session is being read/), kubectl]);
       await writeFile(file, JSON.stringify(secrets));
-      return { kubectl: await kubectl, log: (agent as ChildProcess & { log: string }).log };
+      return { kubectl: await kubectl, log: agentLog(agent) };
     } finally {
       await stack.stopAgentProcess(agent);
     }
