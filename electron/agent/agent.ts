@@ -234,7 +234,7 @@ export class Agent implements AgentApi {
         this.log('warn', `kubectl asked for a ${name} token but you are not signed in; run \`pocketkube login ${name}\``),
       );
       this.sessions.set(p.name, session);
-      // Resuming may need the network; the socket must not wait for it.
+      // Resuming may need the network; the socket must not wait for it (kubectl asking meanwhile waits in credential()).
       resumes.push(session.resume().catch((err: Error) => this.log('error', `${p.name}: resume failed: ${err.message}`)));
     }
     this.notify();
