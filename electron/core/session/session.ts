@@ -307,9 +307,10 @@ export class Session extends EventEmitter {
     }
     if (!(await lateAfter(reading, this.onDemandWaitMs))) return;
     if (this.signedIn || !this.readingStored) return;
+    const where = { file: 'the secrets file', 'os-keychain': 'the OS keychain', memory: 'the secret store' }[this.deps.store.kind];
     throw sessionError(
       'busy',
-      `PocketKube: the stored ${this.name} session is still being read from ${this.deps.store.kind === 'file' ? 'the secrets file' : 'the secret store'} (no answer in ${Math.round(this.onDemandWaitMs / 100) / 10} s); run kubectl again in a moment, or see \`pocketkube status\`.`,
+      `PocketKube: the stored ${this.name} session is still being read from ${where} (no answer in ${Math.round(this.onDemandWaitMs / 100) / 10} s); run kubectl again in a moment, or see \`pocketkube status\`.`,
       false,
     );
   }
