@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
-import { systemClock, type Clock } from '../core/platform/clock.js';
+import { systemClock, type Clock, type MonotonicClock } from '../core/platform/clock.js';
+import { watchClockJumps } from '../core/platform/clock-jump.js';
 import type { ExpiryPolicy } from '../shared/expiry.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
 import { PocketKubeError } from '../core/platform/errors.js';
@@ -37,6 +38,12 @@ export interface AgentOptions {
   onLockTaken?: () => Promise<void>;
   /** How long an agent holding the lock may take to answer on the socket before its lock counts as stale. */
   lockGraceMs?: number;
+  /**
+   * The wall and monotonic clocks whose moving apart (a sleep, a clock change) makes the agent re-check every
+   * session's expiry at once. Default: `clock` when it has a monotonic side (the system clock does); the tray
+   * app passes its timer port's. None: no watch.
+   */
+  jumpClock?: MonotonicClock;
 }
 
 export class AgentAlreadyRunningError extends PocketKubeError {
@@ -62,6 +69,7 @@ export class Agent implements AgentApi {
   private readonly recent: AgentStatus['recent'] = [];
   private kubeconfig: AgentStatus['kubeconfig'] = { files: [], contexts: 0, errors: [] };
   private stopWatching?: () => void;
+  private stopJumpWatch?: () => void;
   private reloadQueue: Promise<void> = Promise.resolve();
   /** kubectl's fast path: each session's current credential in a private file the helper reads. */
   private readonly credentialCache: CredentialCache;
@@ -103,6 +111,7 @@ export class Agent implements AgentApi {
       await this.reloadProviders();
       this.server = await startSocketServer(this.home.socketPath, createRoutes(this), (m) => this.log('error', m), this.options.socketLimits);
       await this.watchKubeconfig();
+      this.watchClockJumps();
       this.promptStatus.update();
     } catch (err) {
       // Nothing half-started: sessions, the socket and the lock go as on stop.
@@ -113,6 +122,8 @@ export class Agent implements AgentApi {
   }
 
   async stop(): Promise<void> {
+    this.stopJumpWatch?.();
+    this.stopJumpWatch = undefined;
     this.stopWatching?.();
     this.stopWatching = undefined;
     const server = this.server;
@@ -151,6 +162,17 @@ export class Agent implements AgentApi {
     const lock = this.instanceLock;
     this.instanceLock = undefined;
     await lock?.release();
+  }
+
+  /** After a sleep or a clock change, refreshes that came due meanwhile run at once, not when a late timer fires. */
+  private watchClockJumps(): void {
+    const clock = this.options.jumpClock ?? (isMonotonic(this.clock) ? this.clock : undefined);
+    if (!clock) return;
+    this.stopJumpWatch = watchClockJumps(clock, (driftMs) => {
+      const s = Math.round(Math.abs(driftMs) / 1000);
+      this.log('info', `the wall clock moved ${s} s ${driftMs > 0 ? 'further' : 'less'} than running time (a sleep or a clock change); re-checking expiry`);
+      this.recheckAll();
+    });
   }
 
   /** Changes made by kubectl, kubectx, talosctl or an editor reach the status within a second. */
@@ -212,7 +234,7 @@ export class Agent implements AgentApi {
         this.log('warn', `kubectl asked for a ${name} token but you are not signed in; run \`pocketkube login ${name}\``),
       );
       this.sessions.set(p.name, session);
-      // Resuming may need the network; the socket must not wait for it.
+      // Resuming may need the network; the socket must not wait for it (kubectl asking meanwhile waits in credential()).
       resumes.push(session.resume().catch((err: Error) => this.log('error', `${p.name}: resume failed: ${err.message}`)));
     }
     this.notify();
@@ -300,6 +322,10 @@ export class Agent implements AgentApi {
     const status = this.status();
     for (const l of this.listeners) l(status);
   }
+}
+
+function isMonotonic(clock: Clock): clock is MonotonicClock {
+  return typeof (clock as Partial<MonotonicClock>).monotonicNow === 'function';
 }
 
 function sameProvider(a: ProviderConfig, b: ProviderConfig): boolean {

@@ -9,6 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, AgentAlreadyRunningError } from '../agent/agent.js';
 import { probeSocket } from '../agent/server.js';
+import type { MonotonicClock } from '../core/platform/clock.js';
+import { monotonicClockOf } from '../core/platform/clock-jump.js';
 import { ensureHome, type Home } from '../core/platform/home.js';
 import { FileSecretStore, keychainBlobPath, type SecretStore } from '../core/session/secret-store.js';
 import { INVOKE_CHANNELS, invokeChannel, toResult, type AppState } from '../shared/ipc.js';
@@ -21,9 +23,6 @@ import { buildTrayMenu, kubectlCommand, notificationsFor, tooltip, trayIconState
 /** The installer's appId: Windows shows notifications only for an app with this user model id. */
 export const APP_USER_MODEL_ID = 'dev.pocketkube.app';
 const MENU_REFRESH_MS = 60_000;
-const CLOCK_CHECK_MS = 15_000;
-/** A wall clock that moved this much more (or less) than the monotonic one jumped. */
-const CLOCK_JUMP_MS = 5_000;
 
 export interface ShellOptions {
   home: Home;
@@ -204,20 +203,11 @@ export class DesktopShell {
         void this.readStartAtLogin().then((changed) => changed && this.render());
       }),
     );
-    // After sleep, unlock, or a jump of the wall clock, expiry is re-checked at once.
+    // After sleep or unlock, expiry is re-checked at once; the agent itself watches for jumps of the wall
+    // clock (on this timer port: see startAgent), as the headless one does.
     const recheck = () => this.agent?.recheckAll();
     power.onResume(recheck);
     power.onUnlockScreen(recheck);
-    let lastWall = timers.wallNow();
-    let lastMono = timers.monotonicNow();
-    this.stopTimers.push(
-      timers.every(CLOCK_CHECK_MS, () => {
-        const drift = timers.wallNow() - lastWall - (timers.monotonicNow() - lastMono);
-        lastWall = timers.wallNow();
-        lastMono = timers.monotonicNow();
-        if (Math.abs(drift) > CLOCK_JUMP_MS) recheck();
-      }),
-    );
 
     // A first run, or any launch the user made (not the OS at login), opens the window: on GNOME without
     // the AppIndicator extension there is no tray icon to click.
@@ -240,6 +230,7 @@ export class DesktopShell {
       onLockTaken: moveIn,
       kubeconfigFiles: this.options.kubeconfigFiles,
       log: (level, message) => this.ports.log(level, message),
+      jumpClock: this.agentJumpClock(),
     });
     try {
       await agent.start();
@@ -253,6 +244,25 @@ export class DesktopShell {
     }
     this.agent = agent;
     this.owner = 'app';
+  }
+
+  /** Our timer port as the agent's jump clock: its timer stops with ours at quit, before the tray goes. */
+  private agentJumpClock(): MonotonicClock {
+    const { timers } = this.ports;
+    const every = (ms: number, fn: () => void) => {
+      const stopTimer = timers.every(ms, fn);
+      let live = true;
+      const stop = () => {
+        if (!live) return;
+        live = false;
+        const i = this.stopTimers.indexOf(stop);
+        if (i >= 0) this.stopTimers.splice(i, 1);
+        stopTimer();
+      };
+      this.stopTimers.push(stop);
+      return stop;
+    };
+    return monotonicClockOf({ every, wallNow: () => timers.wallNow(), monotonicNow: () => timers.monotonicNow() });
   }
 
   /**

@@ -4,8 +4,19 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): () => void;
 }
 
-export const systemClock: Clock = {
+/**
+ * A clock with a monotonic side as well: `now()` is the wall clock, which jumps (NTP, a manual change, waking
+ * from sleep); `monotonicNow()` never jumps and, like Node's timers, stops while the machine sleeps. The two
+ * moving apart is how a sleep or a clock change is noticed (see clock-jump.ts).
+ */
+export interface MonotonicClock extends Clock {
+  monotonicNow(): number;
+}
+
+export const systemClock: MonotonicClock = {
   now: () => Date.now(),
+  // CLOCK_MONOTONIC on Linux, mach_absolute_time on macOS: neither counts time asleep.
+  monotonicNow: () => performance.now(),
   setTimer(ms, fn) {
     // Timers longer than ~24.8 days overflow in Node; the session never needs one that long.
     const handle = setTimeout(fn, Math.min(Math.max(0, ms), 2 ** 31 - 1));

@@ -49,3 +49,22 @@ test('temp copies of secrets.json that a crash left behind are removed at the ne
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('reads that come together (a session resuming asks for four keys at once) read and decode the file once', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pk-secrets-'));
+  try {
+    const file = path.join(dir, 'secrets.json');
+    await writeFile(file, JSON.stringify({ a: '1', b: '2', c: '3', d: '4' }), { mode: 0o600 });
+    let decoded = 0;
+    const store = new (class extends FileSecretStore {
+      protected override decode(blob: Buffer): Record<string, string> {
+        decoded++;
+        return super.decode(blob);
+      }
+    })(file);
+    assert.deepEqual(await Promise.all(['a', 'b', 'c', 'd'].map((k) => store.get(k))), ['1', '2', '3', '4']);
+    assert.equal(decoded, 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -33,8 +33,18 @@ export abstract class BlobSecretStore implements SecretStore {
   /** Throws a message that never quotes the content: it holds secrets. */
   protected abstract decode(blob: Buffer): Record<string, string> | Promise<Record<string, string>>;
 
-  private async load(): Promise<Record<string, string>> {
-    if (this.cache) return this.cache;
+  /** The first read in flight: the session's four reads at resume share it (one file read, one decryption). */
+  private loading?: Promise<Record<string, string>>;
+
+  private load(): Promise<Record<string, string>> {
+    if (this.cache) return Promise.resolve(this.cache);
+    this.loading ??= this.read().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async read(): Promise<Record<string, string>> {
     let blob: Buffer;
     try {
       blob = await readFile(this.file);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Clock } from '../platform/clock.js';
 import { ManualClock } from '../../../tests/support/clock.js';
+import { LaptopClock } from '../../../tests/support/monotonic-clock.js';
 import { OidcError, type TokenSet } from '../oidc/oidc.js';
 import { secretKeys, tokenOwner, type ProviderConfig } from './providers.js';
 import { MemorySecretStore, type SecretStore } from './secret-store.js';
@@ -273,47 +274,15 @@ test('a session stored before owners were recorded resumes when its ID token nam
  * lets the session's promise chains settle after each; it fires at most `maxTimers`, so a refresh loop shows
  * as a count rather than a hang.
  */
-class SleepingClock implements Clock {
-  private wall = Date.parse('2026-03-02T09:00:00Z');
-  private running = 0;
-  private timers: { due: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-
-  now(): number {
-    return this.wall;
-  }
-
-  setTimer(ms: number, fn: () => void): () => void {
-    const id = this.nextId++;
-    this.timers.push({ due: this.running + Math.max(0, ms), fn, id });
-    return () => {
-      this.timers = this.timers.filter((t) => t.id !== id);
-    };
-  }
-
-  /** Asleep (or the wall clock set forward) for `ms`: wall time moves, timers do not. */
-  sleep(ms: number): void {
-    this.wall += ms;
-  }
-
+class SleepingClock extends LaptopClock {
   async advance(ms: number, maxTimers = 1_000): Promise<void> {
-    const end = this.running + ms;
+    const end = this.monotonicNow() + ms;
     for (let fired = 0; fired < maxTimers; fired++) {
       await settle();
-      const next = this.timers.filter((t) => t.due <= end).sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t.id !== next.id);
-      this.wall += next.due - this.running;
-      this.running = next.due;
-      next.fn();
+      if (!this.fireNextDue(end)) break;
     }
-    this.wall += end - this.running;
-    this.running = end;
+    this.passUntil(end);
     await settle();
-  }
-
-  pendingTimers(): number {
-    return this.timers.length;
   }
 }
 
@@ -680,4 +649,104 @@ test('once Pocket ID answers again, the next refresh is planned normally and a l
     { at: back + 55 * MIN + 2_000, refreshToken: 'rt1' },
   ]);
   session.stop();
+});
+
+/** A memory store whose reads wait until the test opens it: a secrets file on a slow disk, a keychain waiting for its password. */
+class SlowReadingStore extends MemorySecretStore {
+  private open!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.open = resolve));
+  override async get(key: string): Promise<string | undefined> {
+    await this.gate;
+    return super.get(key);
+  }
+  answer(): void {
+    this.open();
+  }
+}
+
+/** A session over a slow-reading store holding `held` (or nothing), resuming as the agent starts it; the store has not answered yet. */
+async function resumingFromSlowStore(opts: { clock: Clock; scripted: ScriptedProvider; held?: TokenSet; onDemandWaitMs?: number }) {
+  const store = new SlowReadingStore();
+  if (opts.held) {
+    await store.set(secretKeys.refreshToken(provider.name), opts.held.refreshToken!);
+    await store.set(secretKeys.idToken(provider.name), opts.held.idToken);
+  }
+  const session = new Session(provider, { store, clock: opts.clock, oidc: opts.scripted as unknown as SessionOidc, onDemandWaitMs: opts.onDemandWaitMs });
+  const signInAsked: string[] = [];
+  session.on('sign-in-needed', (name: string) => signInAsked.push(name));
+  const resuming = session.resume();
+  return { store, session, resuming, signInAsked };
+}
+
+/** The credential's outcome, watched without awaiting it: `answered` stays false while kubectl waits. */
+function asking(session: Session) {
+  const watch = { answered: false, answer: session.credential() };
+  watch.answer.then(
+    () => (watch.answered = true),
+    () => (watch.answered = true),
+  );
+  return watch;
+}
+
+test('kubectl asking while the stored session is still being read waits for it and gets the stored token, not "not signed in"', async () => {
+  const clock = new ManualClock();
+  const scripted = new ScriptedProvider(clock);
+  const held = token(clock.now(), 'rt0');
+  const { store, session, resuming, signInAsked } = await resumingFromSlowStore({ clock, scripted, held });
+  const kubectl = asking(session);
+  await settle();
+  assert.equal(kubectl.answered, false, 'kubectl waits while the store is read');
+  store.answer();
+  assert.equal((await kubectl.answer).token, held.idToken);
+  await resuming;
+  assert.deepEqual(scripted.calls, [], 'the stored ID token was good: no refresh');
+  assert.deepEqual(signInAsked, [], 'no sign-in was asked for');
+  session.stop();
+});
+
+test('kubectl asking while the stored session is being read, with the stored ID token expired, gets the token the resume refreshes', async () => {
+  const clock = new ManualClock();
+  const scripted = new ScriptedProvider(clock);
+  scripted.next = 'held';
+  const { store, session, resuming } = await resumingFromSlowStore({ clock, scripted, held: token(clock.now() - 2 * HOUR, 'rt0') });
+  const kubectl = asking(session);
+  store.answer();
+  await settle();
+  assert.equal(kubectl.answered, false, 'kubectl waits on through the refresh');
+  const fresh = scripted.fresh();
+  scripted.release(() => fresh);
+  assert.equal((await kubectl.answer).token, fresh.idToken);
+  await resuming;
+  assert.deepEqual(scripted.calls.map((c) => c.refreshToken), ['rt0'], 'one refresh, shared by the resume and kubectl');
+  session.stop();
+});
+
+test('a store that does not answer within the on-demand wait: kubectl hears "try again" (no sign-in asked), and the next kubectl gets the token', async () => {
+  const clock = new ManualClock();
+  const scripted = new ScriptedProvider(clock);
+  const held = token(clock.now(), 'rt0');
+  const { store, session, resuming, signInAsked } = await resumingFromSlowStore({ clock, scripted, held, onDemandWaitMs: 50 });
+  await assert.rejects(session.credential(), {
+    code: 'busy',
+    needsSignIn: false,
+    message: 'PocketKube: the stored pocket-id session is still being read from the secret store (no answer in 0.1 s); run kubectl again in a moment, or see `pocketkube status`.',
+  });
+  assert.deepEqual(signInAsked, [], 'a slow store is not a reason to sign in');
+  store.answer();
+  await resuming;
+  assert.equal((await session.credential()).token, held.idToken);
+  session.stop();
+});
+
+test('with nothing stored, kubectl asking during the read hears "not signed in" once the store has answered', async () => {
+  const clock = new ManualClock();
+  const scripted = new ScriptedProvider(clock);
+  const { store, session, resuming, signInAsked } = await resumingFromSlowStore({ clock, scripted });
+  const kubectl = asking(session);
+  await settle();
+  assert.equal(kubectl.answered, false);
+  store.answer();
+  await assert.rejects(kubectl.answer, { code: 'signed_out', needsSignIn: true });
+  await resuming;
+  assert.deepEqual(signInAsked, ['pocket-id']);
 });

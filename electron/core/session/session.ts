@@ -95,6 +95,23 @@ function identityOf(claims: IdClaims): Identity {
   };
 }
 
+/** True when `work` is still running after `ms` (at once when `ms` is not positive); rejects if it fails before. */
+async function lateAfter(work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms <= 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  const settled = work.then(() => false as const);
+  // Once kubectl has its answer the work's outcome is the session's (logged, rescheduled), not kubectl's.
+  settled.catch(() => {});
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function decodeClaims(idToken: string): IdClaims | undefined {
   try {
     const payload = idToken.split('.')[1];
@@ -119,6 +136,9 @@ export class Session extends EventEmitter {
   private refreshToken?: string;
   private signedOutReason?: string = 'not signed in yet';
   private refreshing?: Promise<void>;
+  /** While resume() reads the stored session: kubectl waits for it (bounded) instead of hearing "not signed in". */
+  private readingStored?: Promise<void>;
+  private readNoticeFor?: Promise<void>;
   /** When the refresh in flight started, on the monotonic clock: kubectl's wait is bounded from there. */
   private refreshStartedAt?: number;
   private slowNoticeFor?: number;
@@ -165,25 +185,43 @@ export class Session extends EventEmitter {
 
   /** After a restart: pick up the stored session without a browser. */
   async resume(): Promise<void> {
+    const reading = this.readStoredSession();
+    this.readingStored = reading.then(
+      () => undefined,
+      () => undefined,
+    );
+    let mustRefresh: boolean;
+    try {
+      mustRefresh = await reading;
+    } finally {
+      this.readingStored = undefined;
+    }
+    if (!mustRefresh) return;
+    this.log('info', `${this.name}: resuming the stored session with a refresh`);
+    await this.refresh('resume').catch(() => {});
+  }
+
+  /** Takes the stored session into memory; true when it must be refreshed before use. */
+  private async readStoredSession(): Promise<boolean> {
     const [stored, idToken, skew, owner] = await Promise.all([
       this.deps.store.get(secretKeys.refreshToken(this.name)),
       this.deps.store.get(secretKeys.idToken(this.name)),
       this.deps.store.get(secretKeys.clockSkew(this.name)),
       this.deps.store.get(secretKeys.tokenOwner(this.name)),
     ]);
-    if (this.stopped) return; // replaced or stopped while reading: the new owner resumes instead
+    if (this.stopped) return false; // replaced or stopped while reading: the new owner resumes instead
     // A rotated token this process could not save is newer than the stored one, which is spent.
     const unsaved = unsavedFor(this.deps.store).get(this.name);
     const refreshToken = unsaved ?? stored;
     if (!refreshToken) {
       this.changed();
-      return;
+      return false;
     }
     if (!this.issuedToUs(owner, idToken)) {
       // The provider was re-pointed (another issuer or client id under this name): its tokens must not go there.
       await this.clear(`the stored session was issued by another issuer or client than ${this.provider.issuer} (client ${this.provider.clientId}), so it was dropped`);
       this.log('warn', `${this.name}: ${this.signedOutReason}; run \`pocketkube login ${this.name}\`.`);
-      return;
+      return false;
     }
     this.refreshToken = refreshToken;
     this.signedOutReason = undefined;
@@ -204,10 +242,9 @@ export class Session extends EventEmitter {
       this.log('info', `${this.name}: session resumed; ID token ${relativeTime(this.tokens.expiresAt, this.deps.clock.now())}`);
       this.schedule();
       this.changed();
-      return;
+      return false;
     }
-    this.log('info', `${this.name}: resuming the stored session with a refresh`);
-    await this.refresh('resume').catch(() => {});
+    return true;
   }
 
   /** Whether the stored tokens were issued to this provider's issuer and client (sessions stored before the owner was, by their ID token). */
@@ -220,6 +257,7 @@ export class Session extends EventEmitter {
 
   /** The credential for kubectl. Refreshes first (once, shared by all callers) when the token is too close to expiry. */
   async credential(): Promise<Credential> {
+    if (!this.signedIn && this.readingStored) await this.waitForStoredSession(this.readingStored);
     if (!this.signedIn) throw this.signedOutError();
     const now = this.deps.clock.now();
     if (!this.tokens || this.skewUnconfirmed || !canHandOut(this.local(this.tokens), now, this.policy)) {
@@ -252,22 +290,29 @@ export class Session extends EventEmitter {
   }
 
   /** True when the refresh is still running after the on-demand wait (counted from when it started). */
-  private async withinOnDemandWait(refreshing: Promise<void>): Promise<boolean> {
+  private withinOnDemandWait(refreshing: Promise<void>): Promise<boolean> {
     const waited = performance.now() - (this.refreshStartedAt ?? performance.now());
-    const left = this.onDemandWaitMs - waited;
-    if (left <= 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<true>((resolve) => {
-      timer = setTimeout(() => resolve(true), left);
-    });
-    const settled = refreshing.then(() => false as const);
-    // Once kubectl has its answer the refresh's outcome is the session's (logged, rescheduled), not kubectl's.
-    settled.catch(() => {});
-    try {
-      return await Promise.race([settled, late]);
-    } finally {
-      clearTimeout(timer);
+    return lateAfter(refreshing, this.onDemandWaitMs - waited);
+  }
+
+  /**
+   * kubectl asked while resume() is still reading the stored session (the agent just started): it waits up to
+   * the on-demand wait, counted from its request, rather than hear "not signed in" about a session about to
+   * resume. A store that has not answered by then gets a "try again" answer, which asks for no sign-in.
+   */
+  private async waitForStoredSession(reading: Promise<void>): Promise<void> {
+    if (this.readNoticeFor !== reading) {
+      this.readNoticeFor = reading; // once per resume, however many kubectl runs ask
+      this.log('info', `${this.name}: kubectl asked for a token while the stored session is being read; it waits for it.`);
     }
+    if (!(await lateAfter(reading, this.onDemandWaitMs))) return;
+    if (this.signedIn || !this.readingStored) return;
+    const where = { file: 'the secrets file', 'os-keychain': 'the OS keychain', memory: 'the secret store' }[this.deps.store.kind];
+    throw sessionError(
+      'busy',
+      `PocketKube: the stored ${this.name} session is still being read from ${where} (no answer in ${Math.round(this.onDemandWaitMs / 100) / 10} s); run kubectl again in a moment, or see \`pocketkube status\`.`,
+      false,
+    );
   }
 
   private hasTimeLeft(t: TokenTimes): boolean {
