@@ -97,6 +97,34 @@ describe('a token endpoint that fails without saying the grant is gone', () => {
     });
   }
 
+  test('a 429 with Retry-After: 120 plans the next try 2 min out, and kubectl asking meanwhile gets the valid token without sending a refresh', async () => {
+    const session = t.agent.session(t.stack.provider)!;
+    const expires = Date.parse(session.snapshot().idToken!.expiresAt);
+    await t.stack.pocketId.setFault({ endpoint: 'token', status: 429, retryAfter: '120' });
+    // The laptop wakes a minute before expiry: the re-check refreshes (due 5 min before) and gets the 429.
+    const since = session.snapshot().lastRefresh?.at;
+    await wakeAfter(t.clock, expires - 60_000 - t.clock.now(), t.stack.home);
+    t.agent.recheckAll();
+    const outcome = await nextOutcome(session, since);
+    assert.equal(outcome.result, 'retrying', outcome.message);
+    const wait = Date.parse(session.snapshot().nextRefreshAt!) - t.clock.now();
+    assert.ok(wait > 115_000 && wait <= 120_000, `the planned try waits the 120 s asked (it is ${wait} ms away), not 2 s`);
+    // 30 s left, under the 60 s floor: kubectl would refresh on demand, but Pocket ID asked to be left alone.
+    const served = (await t.stack.pocketId.faultStats()).served;
+    await wakeAfter(t.clock, 30_000, t.stack.home);
+    const kubectl = await t.stack.kubectl(['get', '--raw', '/version']);
+    assert.equal(kubectl.code, 0, kubectl.stderr);
+    assert.equal((await t.stack.pocketId.faultStats()).served, served, 'no request reached Pocket ID inside the Retry-After');
+    // `pocketkube refresh` is the user asking: it is sent, and says what Pocket ID asked.
+    const manual = await t.stack.cli(['refresh']);
+    assert.notEqual(manual.code, 0);
+    assert.match(manual.stderr, /answered HTTP 429 \(too many requests\) \(it asked to wait 2 min\); retrying in 2 min, and kubectl keeps the current token while it is valid/);
+    await t.stack.pocketId.clearFault();
+    const ok = await t.stack.cli(['refresh']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(session.snapshot().lastRefresh?.result, 'ok');
+  });
+
   test('a hung Pocket ID costs kubectl at most the on-demand wait while the token has time left; the refresh goes on', async () => {
     const session = t.agent.session(t.stack.provider)!;
     const expires = Date.parse(session.snapshot().idToken!.expiresAt);

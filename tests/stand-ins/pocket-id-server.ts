@@ -307,6 +307,7 @@ async function main(): Promise<void> {
     }
     const status = f.status ?? 503;
     req.resume();
+    if (f.retryAfter !== undefined) res.setHeader('retry-after', f.retryAfter);
     if (f.html) {
       res.writeHead(status, { 'content-type': 'text/html' });
       res.end(`<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center><hr><center>nginx</center></body></html>\n`);

@@ -125,6 +125,8 @@ export interface PocketIdFault {
   status?: number;
   html?: boolean;
   hang?: boolean;
+  /** A `Retry-After` header on the answer (seconds or an HTTP date), as a busy Pocket ID or its proxy sends. */
+  retryAfter?: string;
   /** Only the next N requests to that endpoint; default every one until cleared. */
   times?: number;
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock.js';
 import { ManualClock } from '../../../tests/support/clock.js';
 import { LaptopClock } from '../../../tests/support/monotonic-clock.js';
 import { OidcError, type TokenSet } from '../oidc/oidc.js';
+import type { PocketKubeError } from '../platform/errors.js';
 import { secretKeys, tokenOwner, type ProviderConfig } from './providers.js';
 import { MemorySecretStore, type SecretStore } from './secret-store.js';
 import { Session, type Logger, type SessionOidc } from './session.js';
@@ -749,4 +750,52 @@ test('with nothing stored, kubectl asking during the read hears "not signed in" 
   await assert.rejects(kubectl.answer, { code: 'signed_out', needsSignIn: true });
   await resuming;
   assert.deepEqual(signInAsked, ['pocket-id']);
+});
+
+/** Pocket ID's proxy answering 503 with `Retry-After: 30` (OidcClient reads the header onto the error). */
+const busyFor30s = (): TokenSet => {
+  throw new OidcError('Refreshing the session failed: https://id.example.com answered HTTP 503 (service unavailable).', 'network', undefined, 503, 30_000);
+};
+
+test("a 503's Retry-After puts the next try that far out instead of 2 s; after recovery a plain outage starts at 2 s again", async () => {
+  const { clock, scripted, session, started, gaps } = await outageAtResume();
+  scripted.next = busyFor30s;
+  await clock.advance(2_000); // the resume failed (network); this try gets the 503 with Retry-After
+  await clock.advance(59_000);
+  assert.deepEqual(gaps(), [2_000, 30_000], 'the try after the 503 waits the 30 s asked, not 4 s');
+  scripted.next = () => scripted.fresh();
+  await clock.advance(1_000); // the second Retry-After ends at +62 s
+  assert.equal(scripted.calls.at(-1)!.at, started + 62_000);
+  assert.equal(session.snapshot().lastRefresh?.result, 'ok');
+  scripted.next = 'network';
+  await clock.advance(55 * MIN + 2_000);
+  assert.deepEqual(gaps().slice(-1), [2_000], 'Retry-After is forgotten once Pocket ID answers');
+  session.stop();
+});
+
+test('kubectl asking while a Retry-After runs does not reach Pocket ID: a valid token is handed out, an expired one gets the line', async () => {
+  const { clock, scripted } = onSleepingClock();
+  const held = token(clock.now(), 'rt0');
+  const { session } = await resumed({ clock, scripted, held });
+  scripted.next = busyFor30s;
+  await clock.advance(held.expiresAt - 5 * MIN - clock.now()); // the background refresh comes due and gets the 503
+  assert.equal(scripted.calls.length, 1);
+  for (let i = 0; i < 3; i++) assert.equal((await session.credential()).token, held.idToken, 'kubectl keeps the valid token');
+  await clock.advance(20_000);
+  assert.equal(scripted.calls.length, 1, 'kubectl asking did not send a refresh inside the Retry-After');
+
+  const expired = token(clock.now() - 2 * HOUR, 'rt9');
+  const { clock: c2, scripted: s2 } = onSleepingClock();
+  const { session: late } = await resumed({ clock: c2, scripted: s2, held: expired });
+  s2.next = busyFor30s;
+  await c2.advance(2_000); // the resume's refresh failed (network); the retry gets the 503
+  const tries = s2.calls.length;
+  await assert.rejects(late.credential(), (e: PocketKubeError) => e.code === 'offline' && /asked not to be asked again for \d+ s \(Retry-After\); retrying in \d+ s, and kubectl gets a new token once Pocket ID answers/.test(e.message));
+  assert.equal(s2.calls.length, tries, 'no refresh sent for kubectl');
+  s2.next = () => s2.fresh();
+  await c2.advance(30_000);
+  assert.equal(s2.calls.length, tries + 1);
+  assert.notEqual((await late.credential()).token, expired.idToken, 'the planned try after the Retry-After brought a new token');
+  session.stop();
+  late.stop();
 });

@@ -151,6 +151,8 @@ export class Session extends EventEmitter {
   private skewMs = 0;
   private skewMeasuredAt?: number;
   private readonly onDemandWaitMs: number;
+  /** Pocket ID (or its proxy) asked, with `Retry-After`, not to be asked again before this time (local clock). */
+  private notBefore?: number;
   /** Resumed with a skew from the last run: the clock may have been fixed since, so refresh before trusting it. */
   private skewUnconfirmed = false;
   private lastRefresh?: RefreshRecord;
@@ -360,6 +362,11 @@ export class Session extends EventEmitter {
   /** Exactly one refresh in flight per session: every caller shares it. */
   refresh(trigger: RefreshRecord['trigger']): Promise<void> {
     if (this.stopped) return Promise.reject(sessionError('busy', `PocketKube: the ${this.name} session is being restarted; try again.`, false));
+    if (!this.refreshing && trigger === 'on-demand' && this.notBefore !== undefined && this.deps.clock.now() < this.notBefore) {
+      // kubectl asking again does not hammer a Pocket ID that said when to come back; the planned try goes on.
+      const now = this.deps.clock.now();
+      return Promise.reject(this.offlineError(`Pocket ID asked not to be asked again for ${relativeTime(this.notBefore, now).replace(/^in /, '')} (Retry-After)`));
+    }
     if (!this.refreshing) {
       this.refreshStartedAt = performance.now();
       this.refreshing = this.runRefresh(trigger).finally(() => {
@@ -389,18 +396,12 @@ export class Session extends EventEmitter {
         throw this.signedOutError();
       }
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'retrying', message: e.message };
-      this.scheduleRetry(trigger);
+      this.scheduleRetry(trigger, e.retryAfterMs);
       const now = this.deps.clock.now();
-      const retrying = `retrying ${relativeTime(this.nextRefreshAt ?? now, now)}`;
-      this.log('warn', `${this.name}: ${e.message.replace(/\.$/, '')}; ${retrying}.`);
+      const asked = e.retryAfterMs ? ` (it asked to wait ${relativeTime(now + e.retryAfterMs, now).replace(/^in /, '')})` : '';
+      this.log('warn', `${this.name}: ${e.message.replace(/\.$/, '')}${asked}; retrying ${relativeTime(this.nextRefreshAt ?? now, now)}.`);
       this.changed();
-      const t = this.tokens;
-      const meanwhile = !t
-        ? 'and kubectl gets a token once Pocket ID answers'
-        : this.hasTimeLeft(t)
-          ? 'and kubectl keeps the current token while it is valid'
-          : `and kubectl gets a new token once Pocket ID answers (the current one expired ${relativeTime(this.local(t).expiresAt, now)})`;
-      throw sessionError('offline', `PocketKube: ${e.message.replace(/\.$/, '')}; ${retrying}, ${meanwhile}.`, false);
+      throw this.offlineError(`${e.message.replace(/\.$/, '')}${asked}`);
     }
     if (this.refreshToken !== refreshToken) return;
     await this.adopt(next, trigger);
@@ -434,6 +435,7 @@ export class Session extends EventEmitter {
     this.signedOutReason = undefined;
     this.signInNeededAnnounced = false;
     this.backgroundFailures = 0;
+    this.notBefore = undefined;
     if (trigger !== 'sign-in') {
       this.lastRefresh = { at: this.isoNow(), trigger, result: 'ok' };
       this.log('info', `${this.name}: refreshed (${trigger}); ID token ${relativeTime(next.expiresAt, this.deps.clock.now())}`);
@@ -473,20 +475,35 @@ export class Session extends EventEmitter {
     this.scheduleAt(Math.max(refreshDueAt(this.local(this.tokens), this.policy), this.deps.clock.now() + RETRY_START_MS));
   }
 
+  /** kubectl's one line when Pocket ID cannot be asked now: what failed, when the next try is, what kubectl gets meanwhile. */
+  private offlineError(what: string): PocketKubeError {
+    const now = this.deps.clock.now();
+    const t = this.tokens;
+    const meanwhile = !t
+      ? 'and kubectl gets a token once Pocket ID answers'
+      : this.hasTimeLeft(t)
+        ? 'and kubectl keeps the current token while it is valid'
+        : `and kubectl gets a new token once Pocket ID answers (the current one expired ${relativeTime(this.local(t).expiresAt, now)})`;
+    return sessionError('offline', `PocketKube: ${what}; retrying ${relativeTime(this.nextRefreshAt ?? now, now)}, ${meanwhile}.`, false);
+  }
+
   /**
    * After a failed refresh. A background failure pushes the next try out (doubling, but only a few seconds
    * when the token is nearly out); kubectl's on-demand failures leave the background schedule as it is.
    */
-  private scheduleRetry(trigger: RefreshRecord['trigger']): void {
+  private scheduleRetry(trigger: RefreshRecord['trigger'], retryAfterMs?: number): void {
     const now = this.deps.clock.now();
     const msLeft = this.tokens ? this.local(this.tokens).expiresAt - now : 0;
+    // A `Retry-After` (429, 503) is honoured: no try, background or kubectl's, before it has passed.
+    if (retryAfterMs) this.notBefore = now + retryAfterMs;
+    const earliest = this.notBefore !== undefined && this.notBefore > now ? this.notBefore : now;
     if (trigger === 'background') this.backgroundFailures++;
     else if (this.cancelTimer && this.nextRefreshAt !== undefined && this.nextRefreshAt > now) {
       // Keep the background try already planned, unless the token's time left calls for an earlier one. One
       // planned in the past is a timer a sleep delayed (Node's timers stop while asleep): plan a retry instead.
-      if (this.nextRefreshAt - now <= retryDelay(this.backgroundFailures, msLeft)) return;
+      if (this.nextRefreshAt - now <= retryDelay(this.backgroundFailures, msLeft) && this.nextRefreshAt >= earliest) return;
     }
-    this.scheduleAt(now + retryDelay(Math.max(1, this.backgroundFailures), msLeft));
+    this.scheduleAt(Math.max(now + retryDelay(Math.max(1, this.backgroundFailures), msLeft), earliest));
   }
 
   private scheduleAt(at: number): void {
