@@ -141,18 +141,10 @@ export function refusedMachineConfig(name: string, text: string): Promise<Failur
 export function doctorWithPocketIdUnreachable(): Promise<DoctorCheck[]> {
   return withController(async ({ dir, home, use }) => {
     await saveProvider(new ProviderRegistry(home.settingsFile), new MemorySecretStore(), providerFromInput({ name: 'pocket-id', issuer: await closedUrl(), clientId: CLIENT_ID }));
-    // The controller's doctor reads KUBECONFIG rather than its files option: point it at a file that does
-    // not exist, never at the developer's ~/.kube/config (this test process runs nothing else meanwhile).
-    const saved = process.env['KUBECONFIG'];
-    process.env['KUBECONFIG'] = path.join(dir, 'no-kubeconfig');
-    try {
-      const result = structuredClone(await toResult(() => use([]).handlers.doctor({ provider: 'pocket-id', group: 'kubernetes' })));
-      if (!result.ok) throw new Error(`doctor was expected to answer with checks but failed: ${result.error.code}: ${result.error.message}`);
-      return result.value;
-    } finally {
-      if (saved === undefined) delete process.env['KUBECONFIG'];
-      else process.env['KUBECONFIG'] = saved;
-    }
+    // A kubeconfig that does not exist, never the developer's ~/.kube/config.
+    const result = structuredClone(await toResult(() => use([path.join(dir, 'no-kubeconfig')]).handlers.doctor({ provider: 'pocket-id', group: 'kubernetes' })));
+    if (!result.ok) throw new Error(`doctor was expected to answer with checks but failed: ${result.error.code}: ${result.error.message}`);
+    return result.value;
   });
 }
 
