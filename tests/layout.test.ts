@@ -115,6 +115,36 @@ describe('code layout', () => {
     assert.deepEqual(found, []);
   });
 
+  test('a unit test beside its file starts no program: nothing it imports from tests/ reaches node:child_process', () => {
+    const byFile = new Map(sources.map((s) => [s.file, s]));
+    const spawns = (s: SourceFile) => s.imports.some((i) => i.spec === 'node:child_process' || i.spec === 'child_process');
+    const found: string[] = [];
+    for (const unit of sources.filter((s) => s.test && s.layer !== 'tests')) {
+      // Breadth first through tests/ only, remembering how each module was reached.
+      const via = new Map<string, string>();
+      const queue = unit.imports.map((i) => i.target).filter((t): t is string => !!t?.startsWith('tests/'));
+      for (const t of queue) via.set(t, unit.file);
+      for (let k = 0; k < queue.length; k++) {
+        const mod = byFile.get(queue[k]!);
+        if (!mod) continue;
+        if (spawns(mod)) {
+          const chain = [mod.file];
+          for (let at = mod.file; via.get(at) !== unit.file; at = via.get(at)!) chain.unshift(via.get(at)!);
+          found.push(`${unit.file} -> ${chain.join(' -> ')}`);
+          break;
+        }
+        for (const t of mod.imports.map((i) => i.target)) {
+          if (t?.startsWith('tests/') && !via.has(t)) {
+            via.set(t, mod.file);
+            queue.push(t);
+          }
+        }
+      }
+    }
+    assert.deepEqual(found, [], 'move these to tests/ (README: Tests, what runs where)');
+    assert.ok(sources.some((s) => s.file === 'tests/support/run.ts' && spawns(s)), 'the rule sees the module that spawns programs');
+  });
+
   test('the renderer imports only electron/shared from the engine', () => {
     const found = sources
       .filter((s) => s.layer === 'renderer')

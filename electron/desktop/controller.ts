@@ -228,7 +228,7 @@ export class AppController extends EventEmitter {
     talosPatch: (req) => patchForProvider(this.options.home, req),
     rbacBinding: async (req) => rbacBinding(req),
     applyRbac: (req) => applyRbac(rbacBinding(req), { kubeconfigFiles: this.files(), context: req.context }),
-    doctor: (req) => doctorForProvider(this.options.home, () => this.client.status(5_000), req),
+    doctor: (req) => doctorForProvider(this.options.home, () => this.client.status(5_000), { ...req, kubeconfigFiles: this.files() }),
     copyText: async (text) => {
       await this.options.desktop.copyText(text);
       return null;

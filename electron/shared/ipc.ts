@@ -54,6 +54,8 @@ export interface AddClusterRequest {
 export interface TalosPatchRequest {
   provider: string;
   machineConfigText?: string;
+  /** The chosen file's path, to name it when it is refused. */
+  machineConfigName?: string;
   talosVersion?: string;
   usernameClaim?: 'sub' | 'email';
   usernamePrefix?: string;

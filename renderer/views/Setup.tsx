@@ -267,7 +267,7 @@ function PatchStep({ session, onDone }: { session: SessionSnapshot; onDone: (don
     const r = await runPatch((api) =>
       api.talosPatch({
         provider: session.provider,
-        ...(source === 'file' && file ? { machineConfigText: file.text } : { talosVersion: version }),
+        ...(source === 'file' && file ? { machineConfigText: file.text, machineConfigName: file.path } : { talosVersion: version }),
         usernameClaim: choices.usernameClaim,
         usernamePrefix: choices.usernamePrefix,
         groupsPrefix: choices.groupsPrefix,

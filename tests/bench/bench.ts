@@ -2,7 +2,8 @@
  * `npm run bench`: kubectl through PocketKube's credential versus a static token, side by side in one run
  * on the same local HTTPS server; the helper alone against other ways to check expiry; the refresh count
  * when 100 kubectl commands hit an expiring token; 50 kubectl at expiry against 50 with a static token;
- * `pocketkube prompt` against `kubectl config current-context`.
+ * `pocketkube prompt` against `kubectl config current-context`; kubectl's lock held while adding a context to a
+ * 5,000-context kubeconfig against a 1-context one.
  * Prints ratios; asserts nothing.
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { ManualClock } from '../support/clock.js';
 import { wakeAfter } from '../support/wake.js';
 import { benchUseContext } from './use-context.js';
 import { benchPrompt } from './prompt.js';
+import { printLockHold } from './lock-hold.js';
 import { HELPER, KUBECTL, launchChromium, REPO, run, Stack } from '../support/stack.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -273,3 +275,4 @@ if (!only || only === 'concurrency') await concurrency();
 if (!only || only === 'burst') await burstAtExpiry();
 if (!only || only === 'use') await useContextSpeed();
 if (!only || only === 'prompt') await benchPrompt(Number(process.env.BENCH_PROMPT_ROUNDS ?? 25));
+if (!only || only === 'lock') await printLockHold(Number(process.env.BENCH_LOCK_ROUNDS ?? 9));

@@ -75,6 +75,26 @@ describe('the Talos setup as checked commands, against a signed-in session and t
     }
   });
 
+  test('talos patch refuses a file that is not a control-plane machine config in one sentence naming it, exit 2, nothing on stdout', async () => {
+    const cases = [
+      ['hello.yaml', 'hello: world\n', 'is not a Talos machine config (it has no `version: v1alpha1` with `machine:` or `cluster:`): pass the control-plane machine config'],
+      ['empty.yaml', '', 'is empty: pass the control-plane machine config'],
+      ['worker.yaml', (await readFile(path.join(REPO, 'tests/talos/testdata/legacy-controlplane.yaml'), 'utf8')).replace('type: controlplane', 'type: worker'), "is a worker node's machine config (machine.type: worker), but kube-apiserver runs on control-plane nodes only"],
+      ['broken.yaml', 'version: v1alpha1\nmachine:\n  type: controlplane\ncluster: [\n', 'line 4 is not valid YAML (the [ here is never closed): pass the file exactly as talosctl wrote it.'],
+    ] as const;
+    for (const [name, text, sentence] of cases) {
+      const file = path.join(stack.dir, name);
+      await writeFile(file, text);
+      const res = await stack.cli(['talos', 'patch', '--machine-config', file]);
+      assert.equal(res.code, 2, `${name}: ${res.stderr}`);
+      assert.equal(res.stdout, '', name);
+      const lines = res.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, `${name}: one line on stderr: ${res.stderr}`);
+      assert.ok(lines[0]!.startsWith(`pocketkube: ${file} ${sentence}`), `${name}: ${lines[0]}`);
+      assert.match(lines[0]!, /\.$/);
+    }
+  });
+
   test('doctor tells a 403 from a 401 and names the RBAC fix', async () => {
     const res = await stack.cli(['doctor', '--context', 'pocket-id@talos-e2e', '--group', 'kubernetes']);
     assert.equal(res.code, 1, res.stdout);

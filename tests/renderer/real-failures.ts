@@ -2,7 +2,7 @@
  * What the window's handlers really answer when something is wrong: each failure here comes from running
  * the real AppController handler (electron/desktop/controller.ts) on real bad input (a locked or unparsable
  * kubeconfig, a cluster nothing listens for, a user RBAC refuses on the kube-apiserver stand-in, a Pocket ID
- * that cannot be reached, an agent whose session is signed out), wrapped by the schema's own `toResult` as
+ * that cannot be reached, an agent whose session is signed out, a file that is not a Talos machine config), wrapped by the schema's own `toResult` as
  * main does. The renderer tests feed
  * these to the window, so a change in what main sends breaks them.
  */
@@ -121,22 +121,30 @@ export function forbiddenApply(context: string): Promise<Failure> {
   });
 }
 
+/**
+ * Asking for the Talos patch from a file that is not a control-plane machine config (`name` is the path the
+ * window sends with it), for a provider whose discovery document a loopback issuer serves.
+ */
+export function refusedMachineConfig(name: string, text: string): Promise<Failure> {
+  return withController(async ({ dir, home, use }) => {
+    const idp = await startTokenIssuer(dir, CLIENT_ID);
+    try {
+      await saveProvider(new ProviderRegistry(home.settingsFile), new MemorySecretStore(), providerFromInput({ name: 'pocket-id', issuer: idp.issuer, clientId: CLIENT_ID, caFile: idp.caFile }));
+      return await failureOf(use([]), 'talosPatch', { provider: 'pocket-id', machineConfigText: text, machineConfigName: name });
+    } finally {
+      await idp.close();
+    }
+  });
+}
+
 /** Doctor's checks for a provider whose Pocket ID nothing answers for: not an error, failed checks. */
 export function doctorWithPocketIdUnreachable(): Promise<DoctorCheck[]> {
   return withController(async ({ dir, home, use }) => {
     await saveProvider(new ProviderRegistry(home.settingsFile), new MemorySecretStore(), providerFromInput({ name: 'pocket-id', issuer: await closedUrl(), clientId: CLIENT_ID }));
-    // The controller's doctor reads KUBECONFIG rather than its files option: point it at a file that does
-    // not exist, never at the developer's ~/.kube/config (this test process runs nothing else meanwhile).
-    const saved = process.env['KUBECONFIG'];
-    process.env['KUBECONFIG'] = path.join(dir, 'no-kubeconfig');
-    try {
-      const result = structuredClone(await toResult(() => use([]).handlers.doctor({ provider: 'pocket-id', group: 'kubernetes' })));
-      if (!result.ok) throw new Error(`doctor was expected to answer with checks but failed: ${result.error.code}: ${result.error.message}`);
-      return result.value;
-    } finally {
-      if (saved === undefined) delete process.env['KUBECONFIG'];
-      else process.env['KUBECONFIG'] = saved;
-    }
+    // A kubeconfig that does not exist, never the developer's ~/.kube/config.
+    const result = structuredClone(await toResult(() => use([path.join(dir, 'no-kubeconfig')]).handlers.doctor({ provider: 'pocket-id', group: 'kubernetes' })));
+    if (!result.ok) throw new Error(`doctor was expected to answer with checks but failed: ${result.error.code}: ${result.error.message}`);
+    return result.value;
   });
 }
 

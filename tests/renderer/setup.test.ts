@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { FixtureBridge } from './bridge.js';
 import { appState, CLIENT_ID, doctorChecks, ISSUER, signedIn, signedOut } from './fixtures.js';
 import { open, ROOT, showTab, startSuite, type Suite } from './harness.js';
-import { doctorWithPocketIdUnreachable, forbiddenApply } from './real-failures.js';
+import { doctorWithPocketIdUnreachable, forbiddenApply, refusedMachineConfig } from './real-failures.js';
 import { talosPatch } from '../../electron/core/talos/patch.js';
 import { toResult } from '../../electron/shared/ipc.js';
 import type { DoctorCheck } from '../../electron/shared/talos.js';
@@ -236,13 +236,13 @@ describe('Setup guide', () => {
     assert.equal(bridge.callsTo('talosPatch').length, 0);
   });
 
-  test('a machine config that is not YAML is reported with the patcher\'s reason', BOUNDED, async (t) => {
+  test('a machine config that is not YAML is reported with the patcher\'s reason, naming the chosen file and line', BOUNDED, async (t) => {
     // The bridge's talosPatch is the real one: it refuses this file as main would.
     const text = 'machine:\n  type: controlplane\ncluster: [\n';
-    const refused = await toResult(async () => talosPatch({ issuer: ISSUER, clientId: CLIENT_ID, machineConfigText: text }));
+    const refused = await toResult(async () => talosPatch({ issuer: ISSUER, clientId: CLIENT_ID, machineConfigText: text, machineConfigName: '/home/alice/notes.yaml' }));
     assert.equal(refused.ok, false, 'the real patcher refuses a file that is not YAML');
     const { message } = (refused as { ok: false; error: { message: string } }).error;
-    assert.match(message, /^The machine config is not valid YAML \(.*\): pass the file exactly as talosctl wrote it\.$/);
+    assert.equal(message, '/home/alice/notes.yaml line 3 is not valid YAML (the [ here is never closed): pass the file exactly as talosctl wrote it.');
     const bridge = new FixtureBridge(appState());
     bridge.files['machine-config'] = { path: '/home/alice/notes.yaml', text };
     const { page } = await open(t, suite, { bridge });
@@ -253,6 +253,32 @@ describe('Setup guide', () => {
     await panel.getByRole('button', { name: 'Make the patch' }).click();
     await panel.getByRole('alert').filter({ hasText: 'No patch was made' }).getByText(message, { exact: true }).waitFor();
   });
+
+  for (const [what, text] of [
+    ['a YAML file that is no machine config', 'hello: world\n'],
+    ['an empty file', ''],
+    ["a worker's machine config", 'version: v1alpha1\nmachine:\n  type: worker\ncluster:\n  clusterName: homelab\n'],
+  ] as const) {
+    test(`${what} is refused in one sentence naming the chosen file, as main's handler says it`, BOUNDED, async (t) => {
+      const file = '/home/alice/homelab/machine.yaml';
+      // main's real talosPatch handler, over IPC's toResult: a coded refusal, not a bare `error`.
+      const failure = await refusedMachineConfig(file, text);
+      assert.equal(failure.code, 'bad_machine_config');
+      assert.ok(failure.message.startsWith(`${file} is `), failure.message);
+      assert.match(failure.message, /^[^\n]+: pass [^\n]+\.$/);
+      const bridge = new FixtureBridge(appState());
+      bridge.files['machine-config'] = { path: file, text };
+      const { page } = await open(t, suite, { bridge });
+      const panel = await showTab(page, 'Setup');
+      await step(page, 2);
+      await panel.getByRole('button', { name: 'Choose machine config…' }).click();
+      await panel.getByText(file).waitFor();
+      await panel.getByRole('button', { name: 'Make the patch' }).click();
+      await panel.getByRole('alert').filter({ hasText: 'No patch was made' }).getByText(failure.message, { exact: true }).waitFor();
+      assert.equal((bridge.callsTo('talosPatch')[0]?.[0] as Record<string, unknown>).machineConfigName, file, 'the window sends the file\'s path');
+      assert.equal(await panel.getByRole('region', { name: 'Generated Talos patch' }).count(), 0);
+    });
+  }
 
   test('an apply the cluster refuses (a 403 from the kube-apiserver stand-in) shows the reason and the fix', BOUNDED, async (t) => {
     const failure = await forbiddenApply('admin@homelab');

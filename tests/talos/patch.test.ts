@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { startKubeApiServer, type AuthenticationConfiguration, type KubeApiServerHandle } from '../stand-ins/kube-apiserver/index.js';
 import { talosPatch, whoami } from '../../electron/core/talos/index.js';
+import { UsageError } from '../../electron/core/platform/errors.js';
 import { writeKubeconfig } from '../support/kubeconfig.js';
 import { tempDir } from '../support/temp.js';
 import { startTinyIssuer, type TinyIssuer } from '../support/token-issuer.js';
@@ -81,6 +82,85 @@ describe('talosPatch: choosing the shape', () => {
     assert.throws(() => talosPatch({ issuer: ISSUER, clientId: '' }), /Client ID/);
     assert.throws(() => talosPatch({ issuer: ISSUER, clientId: CLIENT, talosVersion: 'latest' }), /v1\.13\.9/);
     assert.throws(() => talosPatch({ issuer: ISSUER, clientId: CLIENT, machineConfigText: 'cluster: [\n' }), /not valid YAML/);
+  });
+});
+
+describe('talosPatch: refusing what is not a control-plane machine config, in one sentence naming the file', () => {
+  const FILE = '/home/alice/talos/controlplane.yaml';
+  /** What the CLI and the window pass: the text and the file's path. */
+  function patchOf(text: string, name?: string) {
+    const opts = { issuer: ISSUER, clientId: CLIENT, machineConfigText: text, machineConfigName: name };
+    return talosPatch(opts);
+  }
+  /** The refusal of `text`: a UsageError coded bad_machine_config whose message is one sentence without the yaml library's position tail. */
+  function refusal(text: string, name: string | null = FILE): UsageError {
+    let thrown: unknown;
+    try {
+      patchOf(text, name ?? undefined);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(thrown instanceof UsageError, `refused with a UsageError, not ${String(thrown)}`);
+    assert.equal(thrown.code, 'bad_machine_config');
+    assert.match(thrown.message, /^[^\n]+\.$/, 'one sentence on one line');
+    assert.doesNotMatch(thrown.message, /at line \d+, column \d+/);
+    if (name) assert.ok(thrown.message.startsWith(`${name} `), `names the file: ${thrown.message}`);
+    return thrown;
+  }
+  const FIX = 'pass the control-plane machine config (controlplane.yaml, or what `talosctl read /system/state/config.yaml -n CP1` prints).';
+
+  test('a YAML document that is no machine config (hello: world) is refused as not a Talos machine config', () => {
+    assert.equal(
+      refusal('hello: world\n').message,
+      `${FILE} is not a Talos machine config (it has no \`version: v1alpha1\` with \`machine:\` or \`cluster:\`): ${FIX}`,
+    );
+  });
+
+  test('an empty file, or one of comments only, is refused as empty', () => {
+    assert.equal(refusal('').message, `${FILE} is empty: ${FIX}`);
+    assert.equal(refusal('# controlplane.yaml\n\n').message, `${FILE} is empty: ${FIX}`);
+  });
+
+  test('a multi-document file without the v1alpha1 document is refused, counting its documents', () => {
+    const kubernetesOnly = MULTIDOC.split(/^---$/m).slice(1).join('---');
+    assert.match(kubernetesOnly, /kind: KubeAPIServerConfig/);
+    assert.doesNotMatch(kubernetesOnly, /^version: v1alpha1$/m);
+    assert.equal(
+      refusal(kubernetesOnly).message,
+      `${FILE} is not a Talos machine config (none of its 6 documents has \`version: v1alpha1\` with \`machine:\` or \`cluster:\`): ${FIX}`,
+    );
+  });
+
+  test('a worker\'s machine config is refused: kube-apiserver and its OIDC settings live on control-plane nodes only', () => {
+    for (const base of [LEGACY, MULTIDOC]) {
+      const worker = base.replace('type: controlplane', 'type: worker');
+      assert.equal(
+        refusal(worker).message,
+        `${FILE} is a worker node's machine config (machine.type: worker), but kube-apiserver runs on control-plane nodes only: pass controlplane.yaml, or what \`talosctl read /system/state/config.yaml -n CP1\` prints for a control-plane node.`,
+      );
+    }
+  });
+
+  test('YAML that does not parse names the file and the line where the unclosed [ opened', () => {
+    assert.equal(
+      refusal('version: v1alpha1\nmachine:\n  type: controlplane\ncluster: [\n').message,
+      `${FILE} line 4 is not valid YAML (the [ here is never closed): pass the file exactly as talosctl wrote it.`,
+    );
+    assert.equal(
+      refusal('version: v1alpha1\nmachine: {type: controlplane}\ncluster: one: two\n').message,
+      `${FILE} line 3 is not valid YAML (Nested mappings are not allowed in compact mappings): pass the file exactly as talosctl wrote it.`,
+    );
+  });
+
+  test('without a file name the sentence starts with "The machine config"', () => {
+    assert.equal(refusal('hello: world\n', null).message.split(' (')[0], 'The machine config is not a Talos machine config');
+  });
+
+  test('a control-plane config that does not show its shape is legacy, and the note does not claim no file was given', () => {
+    const p = patchOf('version: v1alpha1\nmachine:\n  type: controlplane\ncluster:\n  clusterName: homelab\n', FILE);
+    assert.equal(p.shape, 'legacy');
+    assert.ok(p.notes.some((n) => n.startsWith('The machine config does not show its shape and no Talos version was given, so the legacy shape was assumed')));
+    assert.ok(!p.notes.some((n) => /Neither a machine config/.test(n)), p.notes.join('\n'));
   });
 });
 
@@ -167,11 +247,6 @@ describe('talosPatch: contents', () => {
     assert.ok(multi.notes.some((n) => /checks email_verified itself/.test(n)));
   });
 
-  test('a worker machine config gets a note that only control-plane nodes take the patch', () => {
-    const worker = LEGACY.replace('type: controlplane', 'type: worker');
-    const p = talosPatch({ issuer: ISSUER, clientId: CLIENT, machineConfigText: worker });
-    assert.ok(p.notes.some((n) => /worker node's/.test(n)));
-  });
 });
 
 describe('talosPatch: the kube-apiserver stand-in accepts what the patch configures', { timeout: 60_000 }, () => {

@@ -35,6 +35,7 @@ export async function cmdTalos(home: Home, args: string[]): Promise<void> {
     const patch = await patchForProvider(home, {
       provider: values.provider,
       machineConfigText,
+      machineConfigName: values['machine-config'],
       talosVersion: values['talos-version'],
       usernameClaim: claim as 'sub' | 'email' | undefined,
       usernamePrefix: values['username-prefix'],

@@ -15,7 +15,9 @@ import {
   type ToJSOptions,
   type YAMLMap,
   type YAMLSeq,
+  type YAMLError,
 } from 'yaml';
+import { yamlProblem } from '../platform/yaml-error.js';
 import { KubeconfigError, where } from './errors.js';
 import { checkSchema, kubeconfigSchema } from './schema.js';
 
@@ -143,14 +145,17 @@ export function parseKubeconfig(path: string, text: string, exists = true, raw?:
   const doc = docs[0];
   if (!doc) {
     // Only comments or blank lines: an empty config (unless the stream itself is broken).
-    const errs = (docs as { errors?: { message: string; linePos?: [{ line: number }] }[] }).errors ?? [];
-    if (errs[0]) fail(path, `this is not valid YAML (${errs[0].message.split('\n')[0]})`, errs[0].linePos?.[0].line);
+    const errs = (docs as { errors?: YAMLError[] }).errors ?? [];
+    if (errs[0]) {
+      const { line, reason } = yamlProblem(text, errs[0]);
+      fail(path, `this is not valid YAML (${reason})`, line);
+    }
     return file;
   }
   const err = doc.errors[0];
   if (err) {
-    const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    fail(path, `this is not valid YAML (${message})`, err.linePos?.[0].line);
+    const { line, reason } = yamlProblem(text, err, doc);
+    fail(path, `this is not valid YAML (${reason})`, line);
   }
   const yamlDirective = doc.directives?.yaml;
   if (yamlDirective?.explicit && yamlDirective.version !== '1.1') {

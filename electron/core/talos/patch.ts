@@ -8,8 +8,10 @@
  * Field names checked against siderolabs/talos pkg/machinery/config/types/k8s (authentication.go, apiserver.go)
  * and kubernetes/kubernetes staging/src/k8s.io/apiserver/plugin/pkg/authenticator/token/oidc/oidc.go.
  */
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments, stringify, type YAMLError } from 'yaml';
 import type { TalosPatch, TalosShape } from '../../shared/talos.js';
+import { UsageError } from '../platform/errors.js';
+import { yamlProblem } from '../platform/yaml-error.js';
 export type { TalosPatch, TalosShape };
 
 export interface TalosPatchOptions {
@@ -20,6 +22,8 @@ export interface TalosPatchOptions {
   shape?: TalosShape;
   /** A control-plane machine config (e.g. controlplane.yaml, or `talosctl read /system/state/config.yaml`). */
   machineConfigText?: string;
+  /** What the machine config is called in messages: its path, or the file chosen in the window. */
+  machineConfigName?: string;
   /** e.g. v1.13.9 or 1.14.0. */
   talosVersion?: string;
   /** Default 'sub'. */
@@ -60,6 +64,10 @@ const MULTIDOC_ONLY_KINDS = new Set([
   'KubeEtcdEncryptionConfig',
 ]);
 
+/** The code of every refusal of the machine config itself, so the window and the socket can tell it from other bad input. */
+export const BAD_MACHINE_CONFIG = 'bad_machine_config';
+const WHAT_TO_PASS = 'pass the control-plane machine config (controlplane.yaml, or what `talosctl read /system/state/config.yaml -n CP1` prints)';
+
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -74,46 +82,71 @@ interface ParsedMachineConfig {
   existingOidcArgs: Record<string, unknown>;
 }
 
-function parseMachineConfig(text: string): ParsedMachineConfig {
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
+/** "/home/alice/controlplane.yaml" or "The machine config", to start a sentence with. */
+function subject(name: string | undefined): string {
+  return name || 'The machine config';
+}
+
+function refuse(message: string): never {
+  throw new UsageError(message, BAD_MACHINE_CONFIG);
+}
+
+/**
+ * Reads a control-plane machine config, refusing (with one sentence naming the file and the fix) anything else:
+ * YAML that does not parse, an empty file, a file with no v1alpha1 document (`version: v1alpha1` with `machine:`
+ * or `cluster:`, which every Talos machine config has), and a worker's config. A worker is refused because
+ * kube-apiserver and both of its config shapes live on control-plane nodes only (facts/talos.md): a worker's
+ * config shows neither shape, and the patch must not be applied to it.
+ */
+function parseMachineConfig(text: string, name: string | undefined): ParsedMachineConfig {
+  const list = parseAllDocuments(text);
+  // A stream with no document (comments only, or broken before the first) carries its errors itself.
+  const streamErrors = (list as { errors?: YAMLError[] }).errors ?? [];
+  for (const [doc, error] of [...list.map((d) => [d, d.errors[0]] as const), [undefined, streamErrors[0]] as const]) {
+    if (!error) continue;
+    const { line, reason } = yamlProblem(text, error, doc);
+    refuse(`${subject(name)} line ${line} is not valid YAML (${reason}): pass the file exactly as talosctl wrote it.`);
+  }
+  const values = list.map((d) => d.toJS() as unknown).filter((v) => v !== null && v !== undefined);
+  if (values.length === 0) refuse(`${subject(name)} is empty: ${WHAT_TO_PASS}.`);
   const out: ParsedMachineConfig = { kinds: [], hasKubeApiServerConfig: false, hasLegacyApiServer: false, existingOidcArgs: {} };
-  list.forEach((doc, i) => {
-    const err = doc.errors[0];
-    if (err) {
-      const line = err.linePos?.[0]?.line;
-      throw new Error(
-        `The machine config is not valid YAML (document ${i + 1}${line ? `, line ${line}` : ''}: ${err.message.split('\n')[0]}): pass the file exactly as talosctl wrote it.`,
-      );
-    }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return;
-    if (!isRecord(value)) return;
+  let hasV1alpha1 = false;
+  for (const value of values) {
+    if (!isRecord(value)) continue;
     const kind = typeof value.kind === 'string' ? value.kind : undefined;
     if (kind) out.kinds.push(kind);
     if (kind === 'KubeAPIServerConfig') out.hasKubeApiServerConfig = true;
     if (kind === 'KubeAuthenticationConfig' && isRecord(value.configuration)) out.existingAuthn = value.configuration;
     // The v1alpha1 document has `version: v1alpha1` and no `kind`.
-    if (!kind) {
-      const machine = value.machine;
-      if (isRecord(machine) && typeof machine.type === 'string') out.machineType = machine.type;
-      const cluster = value.cluster;
-      if (isRecord(cluster) && 'apiServer' in cluster) {
-        out.hasLegacyApiServer = true;
-        const api = cluster.apiServer;
-        if (isRecord(api) && isRecord(api.extraArgs)) {
-          for (const [k, v] of Object.entries(api.extraArgs)) if (k.startsWith('oidc-')) out.existingOidcArgs[k] = v;
-        }
+    if (kind || value.version !== 'v1alpha1' || !(isRecord(value.machine) || isRecord(value.cluster))) continue;
+    hasV1alpha1 = true;
+    const machine = value.machine;
+    if (isRecord(machine) && typeof machine.type === 'string') out.machineType = machine.type;
+    const cluster = value.cluster;
+    if (isRecord(cluster) && 'apiServer' in cluster) {
+      out.hasLegacyApiServer = true;
+      const api = cluster.apiServer;
+      if (isRecord(api) && isRecord(api.extraArgs)) {
+        for (const [k, v] of Object.entries(api.extraArgs)) if (k.startsWith('oidc-')) out.existingOidcArgs[k] = v;
       }
     }
-  });
+  }
+  if (!hasV1alpha1) {
+    const found = values.length > 1 ? `none of its ${values.length} documents has` : 'it has no';
+    refuse(`${subject(name)} is not a Talos machine config (${found} \`version: v1alpha1\` with \`machine:\` or \`cluster:\`): ${WHAT_TO_PASS}.`);
+  }
+  if (out.machineType !== undefined && out.machineType !== 'controlplane' && out.machineType !== 'init') {
+    refuse(
+      `${subject(name)} is a ${out.machineType} node's machine config (machine.type: ${out.machineType}), but kube-apiserver runs on control-plane nodes only: pass controlplane.yaml, or what \`talosctl read /system/state/config.yaml -n CP1\` prints for a control-plane node.`,
+    );
+  }
   return out;
 }
 
 /** Parses v1.14.0 / 1.14 / v1.13.9-beta.1 into [major, minor]. */
 function parseTalosVersion(v: string): [number, number] {
   const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(v.trim());
-  if (!m) throw new Error(`Talos version "${v}" is not a version number: pass it like v1.13.9 or 1.14.0 (talosctl version prints it).`);
+  if (!m) throw new UsageError(`Talos version "${v}" is not a version number: pass it like v1.13.9 or 1.14.0 (talosctl version prints it).`);
   return [Number(m[1]), Number(m[2])];
 }
 
@@ -126,19 +159,19 @@ interface ShapeDecision {
 function decideShape(opts: TalosPatchOptions, parsed: ParsedMachineConfig | undefined): ShapeDecision {
   const notes: string[] = [];
   if (parsed?.hasKubeApiServerConfig && parsed.hasLegacyApiServer) {
-    throw new Error(
-      'The machine config has both a KubeAPIServerConfig document and a legacy cluster.apiServer section, which Talos rejects ("kube-apiserver config is already set in v1alpha1 config"): remove one of them before patching.',
+    refuse(
+      `${subject(opts.machineConfigName)} has both a KubeAPIServerConfig document and a legacy cluster.apiServer section, which Talos rejects ("kube-apiserver config is already set in v1alpha1 config"): remove one of them before patching.`,
     );
   }
   if (opts.shape) {
     if (opts.shape !== 'legacy' && opts.shape !== 'multidoc') {
-      throw new Error(`Shape "${String(opts.shape)}" is unknown: use legacy (cluster.apiServer.extraArgs) or multidoc (KubeAuthenticationConfig).`);
+      throw new UsageError(`Shape "${String(opts.shape)}" is unknown: use legacy (cluster.apiServer.extraArgs) or multidoc (KubeAuthenticationConfig).`);
     }
     if (parsed) {
       const detected = parsed.hasKubeApiServerConfig ? 'multidoc' : parsed.hasLegacyApiServer ? 'legacy' : undefined;
       if (detected && detected !== opts.shape) {
-        throw new Error(
-          `Shape ${opts.shape} was asked for but the machine config is ${detected} (${detected === 'multidoc' ? 'it has a KubeAPIServerConfig document' : 'it has cluster.apiServer'}): drop the shape option or pass the matching machine config.`,
+        throw new UsageError(
+          `Shape ${opts.shape} was asked for but ${opts.machineConfigName ?? 'the machine config'} is ${detected} (${detected === 'multidoc' ? 'it has a KubeAPIServerConfig document' : 'it has cluster.apiServer'}): drop the shape option or pass the matching machine config.`,
         );
       }
     }
@@ -160,7 +193,7 @@ function decideShape(opts: TalosPatchOptions, parsed: ParsedMachineConfig | unde
         notes,
       };
     }
-    notes.push('The machine config has neither a KubeAPIServerConfig document nor a cluster.apiServer section, so its shape was not told from it.');
+    if (opts.talosVersion) notes.push(`${subject(opts.machineConfigName)} has neither a KubeAPIServerConfig document nor a cluster.apiServer section, so its shape was not told from it.`);
   }
   if (opts.talosVersion) {
     const [major, minor] = parseTalosVersion(opts.talosVersion);
@@ -176,10 +209,12 @@ function decideShape(opts: TalosPatchOptions, parsed: ParsedMachineConfig | unde
       notes,
     };
   }
+  const given = parsed ? 'The machine config does not show its shape and no Talos version was given' : 'Neither a machine config nor a Talos version was given';
   notes.push(
-    'Neither a machine config nor a Talos version was given, so the legacy shape was assumed: for a cluster created with Talos 1.14 or later (its controlplane.yaml has a KubeAPIServerConfig document) ask for the multidoc shape.',
+    `${given}, so the legacy shape was assumed: for a cluster created with Talos 1.14 or later (its controlplane.yaml has a KubeAPIServerConfig document) ask for the multidoc shape.`,
   );
-  return { shape: 'legacy', reason: 'no machine config or Talos version was given; legacy is the shape every Talos release accepts unless the cluster was created with 1.14+', notes };
+  const reason = parsed ? 'the machine config does not show its shape and no Talos version was given' : 'no machine config or Talos version was given';
+  return { shape: 'legacy', reason: `${reason}; legacy is the shape every Talos release accepts unless the cluster was created with 1.14+`, notes };
 }
 
 function validateInputs(opts: TalosPatchOptions): void {
@@ -187,23 +222,23 @@ function validateInputs(opts: TalosPatchOptions): void {
   try {
     url = new URL(opts.issuer);
   } catch {
-    throw new Error(`Issuer "${opts.issuer}" is not a URL: pass the "issuer" value from Pocket ID's /.well-known/openid-configuration.`);
+    throw new UsageError(`Issuer "${opts.issuer}" is not a URL: pass the "issuer" value from Pocket ID's /.well-known/openid-configuration.`);
   }
   if (url.protocol !== 'https:') {
-    throw new Error(`Issuer "${opts.issuer}" does not use https, and kube-apiserver only accepts https issuers: serve Pocket ID over https.`);
+    throw new UsageError(`Issuer "${opts.issuer}" does not use https, and kube-apiserver only accepts https issuers: serve Pocket ID over https.`);
   }
-  if (url.search || url.hash) throw new Error(`Issuer "${opts.issuer}" has a query or fragment, which kube-apiserver refuses: pass the bare issuer URL.`);
+  if (url.search || url.hash) throw new UsageError(`Issuer "${opts.issuer}" has a query or fragment, which kube-apiserver refuses: pass the bare issuer URL.`);
   if (!opts.clientId || /\s/.test(opts.clientId)) {
-    throw new Error(`Client id "${opts.clientId}" is empty or has spaces: copy the Client ID from the Pocket ID OIDC client page.`);
+    throw new UsageError(`Client id "${opts.clientId}" is empty or has spaces: copy the Client ID from the Pocket ID OIDC client page.`);
   }
   if (opts.usernameClaim !== undefined && opts.usernameClaim !== 'sub' && opts.usernameClaim !== 'email') {
-    throw new Error(`Username claim "${String(opts.usernameClaim)}" is not supported: use sub (stable user UUID) or email.`);
+    throw new UsageError(`Username claim "${String(opts.usernameClaim)}" is not supported: use sub (stable user UUID) or email.`);
   }
   for (const n of opts.nodes ?? []) {
-    if (!n || /[\s,]/.test(n)) throw new Error(`Node "${n}" is not a node address: give each control-plane IP or hostname on its own, without commas or spaces.`);
+    if (!n || /[\s,]/.test(n)) throw new UsageError(`Node "${n}" is not a node address: give each control-plane IP or hostname on its own, without commas or spaces.`);
   }
   if (opts.caPem !== undefined && !/-----BEGIN CERTIFICATE-----/.test(opts.caPem)) {
-    throw new Error('The CA given for the issuer holds no PEM certificate: pass the PEM file of the CA that signed Pocket ID\'s TLS certificate.');
+    throw new UsageError('The CA given for the issuer holds no PEM certificate: pass the PEM file of the CA that signed Pocket ID\'s TLS certificate.');
   }
 }
 
@@ -222,7 +257,7 @@ function jwtAuthenticator(opts: Required<Pick<TalosPatchOptions, 'issuer' | 'cli
 /** The `talosctl patch mc` patch for OIDC sign-in with Pocket ID, for the cluster's shape. */
 export function talosPatch(opts: TalosPatchOptions): TalosPatch {
   validateInputs(opts);
-  const parsed = opts.machineConfigText !== undefined ? parseMachineConfig(opts.machineConfigText) : undefined;
+  const parsed = opts.machineConfigText !== undefined ? parseMachineConfig(opts.machineConfigText, opts.machineConfigName) : undefined;
   const decision = decideShape(opts, parsed);
   const notes = [...decision.notes];
 
@@ -230,10 +265,6 @@ export function talosPatch(opts: TalosPatchOptions): TalosPatch {
   const usernamePrefix = opts.usernamePrefix ?? DEFAULT_PREFIX;
   const groupsClaim = opts.groupsClaim ?? 'groups';
   const groupsPrefix = opts.groupsPrefix ?? DEFAULT_PREFIX;
-
-  if (parsed?.machineType && parsed.machineType !== 'controlplane' && parsed.machineType !== 'init') {
-    notes.push(`The machine config given is a ${parsed.machineType} node's: apply this patch to the control-plane nodes only, where kube-apiserver runs.`);
-  }
 
   let patchYaml: string;
   const header = `# PocketKube: kube-apiserver accepts Pocket ID ID tokens (issuer ${opts.issuer}, client ${opts.clientId}).\n`;

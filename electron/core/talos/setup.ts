@@ -24,6 +24,7 @@ export async function patchForProvider(home: Home, req: Omit<TalosPatchRequest, 
     issuer,
     clientId: provider.clientId,
     machineConfigText: req.machineConfigText,
+    machineConfigName: req.machineConfigName,
     talosVersion: req.talosVersion,
     usernameClaim: req.usernameClaim,
     usernamePrefix: req.usernamePrefix,
@@ -40,7 +41,7 @@ export async function patchForProvider(home: Home, req: Omit<TalosPatchRequest, 
 export async function doctorForProvider(
   home: Home,
   agentStatus: () => Promise<AgentStatus>,
-  req: Omit<DoctorRequest, 'provider'> & { provider?: string; groupsPrefix?: string },
+  req: Omit<DoctorRequest, 'provider'> & { provider?: string; groupsPrefix?: string; kubeconfigFiles?: string[] },
 ): Promise<DoctorCheck[]> {
   const provider = await providerNamed(home, req.provider);
   let claims: Record<string, unknown> | undefined;
@@ -58,6 +59,7 @@ export async function doctorForProvider(
     claims,
     tokenClock,
     context: req.context,
+    kubeconfigFiles: req.kubeconfigFiles,
     expectedGroup: req.group,
     usernameClaim: req.usernameClaim ?? 'sub',
     groupsPrefix: req.groupsPrefix,

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { corpus, type CorpusCase } from '../../../tests/support/corpus.js';
-import { addContext, listContexts, removeContext, useContext } from './index.js';
+import { corpus, type CorpusCase } from '../support/corpus.js';
+import { addContext, listContexts, removeContext, useContext } from '../../electron/core/kubeconfig/index.js';
 import {
   CA_DATA,
   EXEC,
@@ -18,7 +18,7 @@ import {
   kubectlView,
   tempDir,
   type KubectlView,
-} from '../../../tests/support/kubeconfig.js';
+} from '../support/kubeconfig.js';
 
 const CLUSTER = 'talos';
 const PROVIDER = 'pocket-id';
