@@ -121,7 +121,7 @@ describe('parseTeamProfile', () => {
 
   test('unknown fields, bad YAML and bad revisions get their sentence', () => {
     refusal(yamlWith((p) => (p.clusters[0].sever = 'https://x')), 'clusters[0].sever', /is not a pocketkube\/v1 profile field/);
-    refusal('apiVersion: pocketkube/v1\nkind: [TeamProfile\n', /^team\.yaml line \d+: not valid YAML or JSON/, /fix the file/);
+    refusal('apiVersion: pocketkube/v1\nkind: [TeamProfile\n', /^team\.yaml line 2: not valid YAML or JSON \(the \[ here is never closed\)/, /fix the file/);
     refusal('- a\n- b\n', /^team\.yaml: is not a team profile/, /expected a mapping/);
     refusal(yamlWith((p) => (p.x = 1)).replace('team: acme-platform', 'team: &t acme-platform').replace('x: 1', 'x: *t'), /^team\.yaml: uses YAML aliases/, /write each value out/);
     refusal(yamlWith((p) => (p.revision = 0)), 'revision', /whole number from 1/);

@@ -6,7 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { Document, parseDocument, YAMLParseError } from 'yaml';
+import { Document, parseDocument } from 'yaml';
+import { yamlProblem } from '../platform/yaml-error.js';
 import { PocketKubeError } from '../platform/errors.js';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer, type ProviderConfig } from '../session/providers.js';
 import {
@@ -214,9 +215,9 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
-    const offset = error instanceof YAMLParseError ? error.pos[0] : undefined;
-    const line = offset !== undefined ? ` line ${text.slice(0, offset).split('\n').length}` : '';
-    throw new PocketKubeError('bad-profile', `${where}${line}: not valid YAML or JSON (${error.message.split('\n')[0]}); fix the file; nothing was changed.`);
+    // The same words and line as a kubeconfig's or machine config's error (the line is one the file has).
+    const { line, reason } = yamlProblem(text, error, doc);
+    throw new PocketKubeError('bad-profile', `${where} line ${line}: not valid YAML or JSON (${reason}); fix the file; nothing was changed.`);
   }
   let js: unknown;
   try {
