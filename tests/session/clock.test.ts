@@ -48,22 +48,30 @@ async function stopSkewedAgent(stack: Stack, agent: ChildProcess | undefined): P
 
 const skipWithoutFaketime = existsSync(FAKETIME) || process.env.CI ? false : `${FAKETIME} is not installed`;
 
-describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', { skip: skipWithoutFaketime }, () => {
+/** For one describe: Chromium, the Pocket ID stand-in and a `pocketkube agent` running `ahead` under faketime. */
+function skewedSuite(ahead: string): { stack: Stack; browser: () => Browser } {
   const stack = new Stack();
-  let browser: Browser;
+  let browser: Browser | undefined;
   let agent: ChildProcess | undefined;
   before(async () => {
     browser = await launchChromium();
     await stack.start();
     await stack.configure();
-    agent = await startSkewedAgent(stack);
-    const { cli } = await stack.login(browser);
-    assert.equal(cli.code, 0, cli.stderr);
+    agent = await startSkewedAgent(stack, ahead);
   });
   after(async () => {
     await stopSkewedAgent(stack, agent);
     await browser?.close();
     await stack.close();
+  });
+  return { stack, browser: () => browser! };
+}
+
+describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', { skip: skipWithoutFaketime }, () => {
+  const { stack, browser } = skewedSuite(AHEAD);
+  before(async () => {
+    const { cli } = await stack.login(browser());
+    assert.equal(cli.code, 0, cli.stderr);
   });
 
   async function status(): Promise<AgentStatus['providers'][number]> {
@@ -112,23 +120,10 @@ describe('a laptop clock 57 min ahead of Pocket ID (the agent under faketime)', 
 // An hour and a half ahead: past the ID token's whole hour, so openid-client's own iat/exp checks (30 s
 // tolerance on this machine's clock) rejected every token before it took Pocket ID's Date header as its time.
 describe('a laptop clock 90 min ahead of Pocket ID: more than a token lifetime (the agent under faketime)', { skip: skipWithoutFaketime }, () => {
-  const stack = new Stack();
-  let browser: Browser;
-  let agent: ChildProcess | undefined;
-  before(async () => {
-    browser = await launchChromium();
-    await stack.start();
-    await stack.configure();
-    agent = await startSkewedAgent(stack, '+90m');
-  });
-  after(async () => {
-    await stopSkewedAgent(stack, agent);
-    await browser?.close();
-    await stack.close();
-  });
+  const { stack, browser } = skewedSuite('+90m');
 
   test('sign-in, kubectl and a refresh all work, and the session stays signed in', async () => {
-    const { cli } = await stack.login(browser);
+    const { cli } = await stack.login(browser());
     assert.equal(cli.code, 0, `sign-in: ${cli.stderr}`);
     const kubectl = await stack.kubectl(['get', '--raw', '/version']);
     assert.equal(kubectl.code, 0, kubectl.stderr);
