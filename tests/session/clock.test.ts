@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { AgentStatus } from '../../electron/shared/api.js';
@@ -18,7 +17,9 @@ const AHEAD_MS = 57 * 60_000;
 
 /** `pocketkube agent` as its own process with the shifted clock; resolves once it serves its socket. */
 function startSkewedAgent(stack: Stack, ahead = AHEAD): Promise<ChildProcess> {
-  const child = spawn(FAKETIME, ['-f', ahead, HELPER, 'agent'], { env: stack.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: faketime runs the agent as its child and does not pass signals on, so the stop
+  // signals the group, which reaches the agent whatever happened to its pid file.
+  const child = spawn(FAKETIME, ['-f', ahead, HELPER, 'agent'], { env: stack.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent did not start: ${log}`)), 20_000);
@@ -36,14 +37,20 @@ function startSkewedAgent(stack: Stack, ahead = AHEAD): Promise<ChildProcess> {
   });
 }
 
-async function stopSkewedAgent(stack: Stack, agent: ChildProcess | undefined): Promise<void> {
-  if (!agent || agent.exitCode !== null) return;
+async function stopSkewedAgent(agent: ChildProcess | undefined): Promise<void> {
+  if (!agent || agent.exitCode !== null || agent.signalCode !== null) return;
   const exited = new Promise((resolve) => agent.once('exit', resolve));
-  // faketime runs the agent as its child and does not pass SIGTERM on: stop the agent by its own pid.
-  const pid = Number((await readFile(stack.home.pidFile, 'utf8').catch(() => '')).split('\n')[0]);
-  if (pid > 0) process.kill(pid, 'SIGTERM');
-  else agent.kill('SIGTERM');
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-agent.pid!, signal);
+    } catch {
+      /* already gone */
+    }
+  };
+  group('SIGTERM');
+  const killer = setTimeout(() => group('SIGKILL'), 15_000);
   await exited;
+  clearTimeout(killer);
 }
 
 const skipWithoutFaketime = existsSync(FAKETIME) || process.env.CI ? false : `${FAKETIME} is not installed`;
@@ -60,7 +67,7 @@ function skewedSuite(ahead: string): { stack: Stack; browser: () => Browser } {
     agent = await startSkewedAgent(stack, ahead);
   });
   after(async () => {
-    await stopSkewedAgent(stack, agent);
+    await stopSkewedAgent(agent);
     await browser?.close();
     await stack.close();
   });
