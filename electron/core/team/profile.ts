@@ -32,6 +32,16 @@ export const PUBLIC_CLIENT_REASON =
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * Characters a terminal, a log or a kubeconfig would act on instead of show: C0 controls (newline, ESC...),
+ * DEL, C1 controls and the bidi overrides and isolates that reorder what a reader sees.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
+/** Line breaks and tabs, which PEM and wrapped base64 hold; no other control character. */
+const LAYOUT = /[\t\n\r]/g;
+/** A value as a message may quote it: control characters written as \u escapes, never themselves. */
+const printable = (s: string): string => s.replace(CONTROL_ALL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 /** Field names that hold a secret wherever they appear (clientSecret, client_secret, refresh-token, password...). */
 const SECRET_FIELD = /secret|password|passwd|token|private[-_]?key|client[-_]?key/i;
 
@@ -44,7 +54,7 @@ const isMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 
 /** `clusters[1].server`: the way a reader finds the field in the file. */
 function fieldPath(path: (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? printable(p) : `.${printable(p)}`)).join('');
 }
 
 /** The first field that holds a secret, anywhere in the document, or a PEM private key in any value. */
@@ -110,15 +120,20 @@ class Checker {
     }
   }
 
-  string(v: Json, path: (string | number)[], key: string, required: true): string;
-  string(v: Json, path: (string | number)[], key: string, required: false): string | undefined;
-  string(v: Json, path: (string | number)[], key: string, required: boolean): string | undefined {
+  /** A string field; `multiline` lets PEM and wrapped base64 keep their line breaks, never other controls. */
+  string(v: Json, path: (string | number)[], key: string, required: true, multiline?: boolean): string;
+  string(v: Json, path: (string | number)[], key: string, required: false, multiline?: boolean): string | undefined;
+  string(v: Json, path: (string | number)[], key: string, required: boolean, multiline = false): string | undefined {
     const value = v[key];
     if (value === undefined || value === null) {
       if (required) this.fail([...path, key], 'is missing: every profile has it (see the README, "Onboard your team")');
       return undefined;
     }
     if (typeof value !== 'string' || value.trim() === '') this.fail([...path, key], 'must be a non-empty string');
+    // Checked before anything quotes or keeps the value: a newline or ESC would fake plan lines or kubeconfig text.
+    if (CONTROL.test(multiline ? value.replace(LAYOUT, '') : value)) {
+      this.fail([...path, key], 'holds a control character (a line break, an escape or a bidi override), which no value here has: ask your admin for a clean profile');
+    }
     return value;
   }
 
@@ -138,7 +153,8 @@ function checkServer(c: Checker, path: (string | number)[], server: string): str
   }
   if (url.protocol !== 'https:') c.fail(path, `${server} is not https: kubectl sends your token only to an https API server, so ask your admin for its https address`);
   if (url.username || url.password || url.search || url.hash) c.fail(path, `${url.origin} must be a plain https address, without credentials, query or fragment`);
-  return server.replace(/\/+$/, '');
+  // What the URL parser read, not the raw text: https://host:port (a path kept, the trailing slash dropped), as kubectl takes it.
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 function checkProvider(c: Checker, doc: Json): TeamProvider {
@@ -173,7 +189,7 @@ function checkProvider(c: Checker, doc: Json): TeamProvider {
     }
     provider.callbackPort = port;
   }
-  const caData = c.string(p, path, 'caData', false);
+  const caData = c.string(p, path, 'caData', false, true);
   if (caData !== undefined) {
     const problem = certificateProblem(caData);
     if (problem) c.fail([...path, 'caData'], `${problem}: give the PEM text of the CA that signed Pocket ID's certificate, or remove the field`);
@@ -188,7 +204,7 @@ function checkCluster(c: Checker, value: unknown, i: number): TeamCluster {
   c.only(v, path, ['name', 'server', 'certificateAuthorityData', 'namespace', 'group']);
   const name = c.name(v, path, 'name', 'cluster');
   const server = checkServer(c, [...path, 'server'], c.string(v, path, 'server', true));
-  const ca = c.string(v, path, 'certificateAuthorityData', true).replace(/\s/g, '');
+  const ca = c.string(v, path, 'certificateAuthorityData', true, true).replace(/\s/g, '');
   const pem = /^[A-Za-z0-9+/]*={0,2}$/.test(ca) && ca.length % 4 === 0 ? Buffer.from(ca, 'base64').toString('utf8') : undefined;
   const problem = pem === undefined ? 'is not base64' : certificateProblem(pem);
   if (problem) {
@@ -231,9 +247,9 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
   const secret = findSecret(js);
   if (secret) throw badProfile(where, `${secret} holds a secret, which a team profile must never carry: ${PUBLIC_CLIENT_REASON}, then export the profile again`);
   if (js['apiVersion'] !== TEAM_PROFILE_API_VERSION) {
-    c.fail(['apiVersion'], `${js['apiVersion'] === undefined ? 'is missing' : `"${String(js['apiVersion'])}" is not one this PocketKube reads`} (it reads ${TEAM_PROFILE_API_VERSION}): upgrade PocketKube, or ask your admin for a ${TEAM_PROFILE_API_VERSION} profile`);
+    c.fail(['apiVersion'], `${js['apiVersion'] === undefined ? 'is missing' : `"${printable(String(js['apiVersion']))}" is not one this PocketKube reads`} (it reads ${TEAM_PROFILE_API_VERSION}): upgrade PocketKube, or ask your admin for a ${TEAM_PROFILE_API_VERSION} profile`);
   }
-  if (js['kind'] !== TEAM_PROFILE_KIND) c.fail(['kind'], `must be ${TEAM_PROFILE_KIND}${js['kind'] === undefined ? '' : `, not "${String(js['kind'])}"`}: check that this is a PocketKube team profile`);
+  if (js['kind'] !== TEAM_PROFILE_KIND) c.fail(['kind'], `must be ${TEAM_PROFILE_KIND}${js['kind'] === undefined ? '' : `, not "${printable(String(js['kind']))}"`}: check that this is a PocketKube team profile`);
   c.only(js, [], ['apiVersion', 'kind', 'team', 'revision', 'provider', 'clusters']);
   const team = c.name(js, [], 'team', 'team');
   const revision = js['revision'];
