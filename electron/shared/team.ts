@@ -78,15 +78,20 @@ export interface JoinResult {
 }
 
 /**
- * Where a profile may be fetched from: https, or http on a loopback host only. Returns the sentence to show
- * when `url` is not allowed, or undefined when it is.
+ * Where a profile may be fetched from: https, or http on a loopback host only, never with a user name or
+ * password. Returns the sentence to show when `url` is not allowed (quoting at most its origin and path), or
+ * undefined when it is.
  */
 export function profileUrlProblem(url: string): string | undefined {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return `The profile address "${url}" is not a URL: give an https:// address or a file path.`;
+    // Not quoted: an address that does not parse may still hold a password or a signed query.
+    return 'The profile address is not a URL: give an https:// address or a file path.';
+  }
+  if (u.username || u.password) {
+    return `The profile address ${u.protocol === 'http:' || u.protocol === 'https:' ? `${u.origin}${u.pathname} ` : ''}carries a user name or password, which PocketKube never sends: ask for the address without them.`;
   }
   if (u.protocol === 'https:') return undefined;
   const host = u.hostname.replace(/^\[|\]$/g, '');

@@ -33,6 +33,7 @@ before(async () => {
     else if (url.pathname === '/slow') setTimeout(() => res.writeHead(200).end(profileText), 2_000);
     else if (url.pathname === '/hop') res.writeHead(301, { location: '/acme.json' }).end();
     else if (url.pathname === '/away') res.writeHead(302, { location: 'http://example.com/acme.json' }).end();
+    else if (url.pathname === '/to-credentials') res.writeHead(302, { location: `http://bob:pw123@${req.headers.host}/acme.json?token=LEAK` }).end();
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -68,4 +69,31 @@ test('a non-2xx answer, an answer too large and one too slow each get their sent
 
 test('a redirect to plain http off loopback is refused before anything is fetched there', async () => {
   await assert.rejects(readTeamProfile(`${base}/away`), refused('bad-profile-url', /\/away redirected to http:\/\/example\.com\/acme\.json: The profile address http:\/\/example\.com uses http: a team profile must be fetched over https/));
+});
+
+/** A refusal that names the address only by origin and path: no user name, password or query. */
+const withoutSecrets = (code: string, ...secrets: string[]) => (e: unknown) => {
+  refused(code, /./)(e);
+  for (const secret of secrets) assert.ok(!(e as Error).message.includes(secret), `${secret} is not in: ${(e as Error).message}`);
+  return true;
+};
+
+test('an address with a user name or password is refused before anything is fetched, without quoting them', async () => {
+  let fetched = 0;
+  const counting: typeof fetch = (...args) => (fetched++, fetch(...args));
+  const url = `http://user:hunter2@${base.slice('http://'.length)}/acme.json?sig=SECRET`;
+  await assert.rejects(readTeamProfile(url, { fetch: counting }), withoutSecrets('bad-profile-url', 'hunter2', 'user:', 'SECRET'));
+  await assert.rejects(readTeamProfile(url, { fetch: counting }), refused('bad-profile-url', /user name or password/));
+  assert.equal(fetched, 0, 'nothing was fetched');
+});
+
+test('a redirect to an address with a user name or password is refused, without quoting them or the query', async () => {
+  await assert.rejects(readTeamProfile(`${base}/to-credentials`), withoutSecrets('bad-profile-url', 'bob:', 'pw123', 'LEAK'));
+});
+
+test('a failed fetch says why without the error text, which may quote the whole address', async () => {
+  const failing: typeof fetch = async (input) => {
+    throw new TypeError(`Request cannot be constructed from ${String(input)}`);
+  };
+  await assert.rejects(readTeamProfile(`${base}/acme.json?sig=SECRET`, { fetch: failing }), withoutSecrets('profile-unreachable', 'SECRET'));
 });

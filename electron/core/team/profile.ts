@@ -300,8 +300,9 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
     try {
       res = await (opts.fetch ?? fetch)(at, { signal, redirect: 'manual', headers: { accept: 'application/yaml, application/json, text/plain;q=0.9, */*;q=0.1' } });
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
+      const err = e as Error & { cause?: { code?: string } };
+      // Only a code (ECONNREFUSED...): fetch's and undici's messages may quote the whole address, query included.
+      const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? 'the request failed');
       throw new PocketKubeError('profile-unreachable', `Cannot fetch the team profile from ${where} (${why}): check the address and your network, or download the file and join from it; nothing was changed.`);
     }
     const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
@@ -334,7 +335,8 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
     }
   } catch (e) {
     if (e instanceof PocketKubeError) throw e;
-    const why = (e as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (e as Error).message;
+    const err = e as Error & { cause?: { code?: string } };
+    const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? 'the connection broke');
     throw new PocketKubeError('profile-unreachable', `Cannot read the team profile from ${where} (${why}); nothing was changed.`);
   }
   const text = Buffer.concat(chunks).toString('utf8');
