@@ -62,7 +62,8 @@ export function parseJoinLink(link: string): JoinLink {
   if (profile.protocol === 'file:') {
     return fail('This join link points to a file on this computer, which a link may not do: open the file yourself with Setup → Join a team… instead.');
   }
-  if (profile.protocol !== 'https:' && profile.protocol !== 'http:') {
+  // https only, loopback included: a link comes from someone else, and http://127.0.0.1 reaches this machine's own servers.
+  if (profile.protocol !== 'https:') {
     return fail(`The profile in this join link uses ${profile.protocol.replace(/:$/, '')}: a join link's profile must be an https:// address.`);
   }
   if (profile.username || profile.password) {

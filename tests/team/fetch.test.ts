@@ -5,14 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { PocketKubeError } from '../../electron/core/platform/errors.js';
 import { readTeamProfile } from '../../electron/core/team/profile.js';
 import { loopbackCertificate } from '../support/loopback-tls.js';
 
 let server: http.Server;
 let base: string;
+let tlsServer: https.Server;
+let tlsBase: string;
+/** Fetch that trusts the https test server's own certificate, as a user's would trust their CA. */
+let trusting: typeof fetch;
 let profileText: string;
 
 before(async () => {
@@ -38,8 +44,21 @@ before(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tls = await loopbackCertificate('fetch-https-server');
+  tlsServer = https.createServer({ cert: tls.cert, key: tls.private }, (req, res) => {
+    if (req.url === '/acme.json') res.writeHead(200, { 'content-type': 'application/json' }).end(profileText);
+    else if (req.url === '/down') res.writeHead(302, { location: `${base}/acme.json` }).end();
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  tlsBase = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  const dispatcher = new Agent({ connect: { ca: tls.cert } });
+  trusting = ((input: string, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 });
-after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+after(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+});
 
 const refused = (code: string, message: RegExp) => (e: unknown) => {
   assert.ok(e instanceof PocketKubeError, String(e));
@@ -96,4 +115,12 @@ test('a failed fetch says why without the error text, which may quote the whole 
     throw new TypeError(`Request cannot be constructed from ${String(input)}`);
   };
   await assert.rejects(readTeamProfile(`${base}/acme.json?sig=SECRET`, { fetch: failing }), withoutSecrets('profile-unreachable', 'SECRET'));
+});
+
+test('an https address that redirects to plain http is refused, even on loopback', async () => {
+  assert.equal((await readTeamProfile(`${tlsBase}/acme.json`, { fetch: trusting })).profile.team, 'acme', 'the https server is trusted');
+  await assert.rejects(
+    readTeamProfile(`${tlsBase}/down`, { fetch: trusting }),
+    refused('bad-profile-url', /\/down redirected to http:\/\/127\.0\.0\.1:\d+\/acme\.json: an https address may only redirect to another https address/),
+  );
 });

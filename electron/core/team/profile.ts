@@ -295,7 +295,8 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   let at = url;
-  // Redirects are followed by hand, so that none leaves https (a captive portal, a downgrade) even for a moment.
+  // Redirects are followed by hand, so that none leaves https (a captive portal, a downgrade) even for a moment,
+  // and none carries a user name or password.
   for (let hops = 0; ; hops++) {
     try {
       res = await (opts.fetch ?? fetch)(at, { signal, redirect: 'manual', headers: { accept: 'application/yaml, application/json, text/plain;q=0.9, */*;q=0.1' } });
@@ -309,7 +310,9 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
     if (location === null) break;
     await res.body?.cancel();
     const next = new URL(location, at).href;
-    const problem = profileUrlProblem(next);
+    // Once https, always https: a plain http hop (loopback included) could be read or changed on the way.
+    const downgrade = new URL(at).protocol === 'https:' && new URL(next).protocol !== 'https:';
+    const problem = downgrade ? 'an https address may only redirect to another https address; ask your admin for the final address.' : profileUrlProblem(next);
     if (problem) throw new PocketKubeError('bad-profile-url', `${where} redirected to ${displayUrl(next)}: ${problem} Nothing was changed.`);
     if (hops === 5) throw new PocketKubeError('profile-unreachable', `${where} redirects more than five times: check the address with your admin; nothing was changed.`);
     at = next;
