@@ -4,6 +4,7 @@
  * No Electron, no printing: the CLI and the window both call these.
  */
 import { X509Certificate } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, parseDocument } from 'yaml';
@@ -47,6 +48,40 @@ const SECRET_FIELD = /secret|password|passwd|token|private[-_]?key|client[-_]?ke
 
 function badProfile(where: string, what: string): PocketKubeError {
   return new PocketKubeError('bad-profile', `${where}: ${what}; nothing was changed.`);
+}
+
+function tooBig(where: string, maxBytes: number): PocketKubeError {
+  return badProfile(where, `is over ${Math.round(maxBytes / 1024)} KiB, far more than a team profile; check that this is the profile file`);
+}
+
+/**
+ * At most `maxBytes + 1` bytes of a stream (one more than allowed, so that "too large" can be told), then
+ * stops: leaving the loop destroys the stream, so /dev/zero or an endless pipe costs 256 KiB, not the memory.
+ */
+export async function readAtMost(stream: AsyncIterable<Uint8Array | string>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    chunks.push(bytes);
+    size += bytes.byteLength;
+    if (size > maxBytes) break;
+  }
+  return Buffer.concat(chunks, Math.min(size, maxBytes + 1));
+}
+
+/** A profile file's text, read bounded: one sentence when it is missing, unreadable or over `maxBytes`. */
+export async function readProfileFile(file: string, maxBytes = PROFILE_MAX_BYTES): Promise<string> {
+  let raw: Buffer;
+  try {
+    raw = await readAtMost(createReadStream(file, { end: maxBytes }), maxBytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : code === 'EACCES' ? 'not readable by you' : code;
+    throw new PocketKubeError('bad-profile', `Cannot read the team profile ${file} (${hint}): give the profile's file path or https address; nothing was changed.`);
+  }
+  if (raw.byteLength > maxBytes) throw tooBig(file, maxBytes);
+  return raw.toString('utf8');
 }
 
 type Json = Record<string, unknown>;
@@ -227,7 +262,7 @@ function checkCluster(c: Checker, value: unknown, i: number): TeamCluster {
  * and what to do; a secret anywhere is refused first, with why teams use a public client.
  */
 export function parseTeamProfile(text: string, where: string): TeamProfile {
-  if (Buffer.byteLength(text) > PROFILE_MAX_BYTES) throw badProfile(where, `is over ${PROFILE_MAX_BYTES / 1024} KiB, far more than a team profile; check that this is the profile file`);
+  if (Buffer.byteLength(text) > PROFILE_MAX_BYTES) throw tooBig(where, PROFILE_MAX_BYTES);
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
@@ -268,8 +303,8 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
 }
 
 export interface ReadProfileOptions {
-  /** The text of standard input, for the source `-` (the caller reads it). */
-  stdin?: () => Promise<string>;
+  /** The text of standard input, for the source `-`: the caller reads at most `maxBytes + 1` bytes (readAtMost). */
+  stdin?: (maxBytes: number) => Promise<string>;
   timeoutMs?: number;
   maxBytes?: number;
   /** Fetch (tests pass one with their CA); the global fetch by default. */
@@ -358,24 +393,16 @@ export async function readTeamProfile(source: string, opts: ReadProfileOptions =
   if (source === '-') {
     if (!opts.stdin) throw new PocketKubeError('bad-profile', 'Reading a team profile from standard input is not possible here: give a file or an https address; nothing was changed.');
     const where = 'standard input';
-    return { profile: parseTeamProfile(await opts.stdin(), where), source: where };
+    const maxBytes = opts.maxBytes ?? PROFILE_MAX_BYTES;
+    const text = await opts.stdin(maxBytes);
+    if (Buffer.byteLength(text) > maxBytes) throw tooBig(where, maxBytes);
+    return { profile: parseTeamProfile(text, where), source: where };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     const { text, where } = await fetchProfileText(source, opts);
     return { profile: parseTeamProfile(text, where), source: where };
   }
-  let text: string;
-  try {
-    const raw = await readFile(source);
-    if (raw.byteLength > (opts.maxBytes ?? PROFILE_MAX_BYTES)) throw badProfile(source, `is over ${Math.round((opts.maxBytes ?? PROFILE_MAX_BYTES) / 1024)} KiB, far more than a team profile; check that this is the profile file`);
-    text = raw.toString('utf8');
-  } catch (e) {
-    if (e instanceof PocketKubeError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : code === 'EACCES' ? 'not readable by you' : code;
-    throw new PocketKubeError('bad-profile', `Cannot read the team profile ${source} (${hint}): give the profile's file path or https address; nothing was changed.`);
-  }
-  return { profile: parseTeamProfile(text, source), source };
+  return { profile: parseTeamProfile(await readProfileFile(source, opts.maxBytes), source), source };
 }
 
 /** The profile as the file an admin shares: YAML with a comment saying what it is, or JSON. */
