@@ -39,6 +39,7 @@ before(async () => {
     else if (url.pathname === '/slow') setTimeout(() => res.writeHead(200).end(profileText), 2_000);
     else if (url.pathname === '/hop') res.writeHead(301, { location: '/acme.json' }).end();
     else if (url.pathname === '/away') res.writeHead(302, { location: 'http://example.com/acme.json' }).end();
+    else if (url.pathname === '/to-file') res.writeHead(302, { location: 'file:///etc/passwd?x=SECRET' }).end();
     else if (url.pathname === '/to-credentials') res.writeHead(302, { location: `http://bob:pw123@${req.headers.host}/acme.json?token=LEAK` }).end();
     else res.writeHead(404).end();
   });
@@ -123,4 +124,9 @@ test('an https address that redirects to plain http is refused, even on loopback
     readTeamProfile(`${tlsBase}/down`, { fetch: trusting }),
     refused('bad-profile-url', /\/down redirected to http:\/\/127\.0\.0\.1:\d+\/acme\.json: an https address may only redirect to another https address/),
   );
+});
+
+test('a redirect to a file: address names the file, not "null"', async () => {
+  await assert.rejects(readTeamProfile(`${base}/to-file`), refused('bad-profile-url', /\/to-file redirected to file:\/\/\/etc\/passwd: The profile address uses file: give an https:\/\/ address or a file path\./));
+  await assert.rejects(readTeamProfile(`${base}/to-file`), withoutSecrets('bad-profile-url', 'null', 'SECRET'));
 });

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { loopbackCertificate } from '../../../tests/support/loopback-tls.js';
 import { PocketKubeError } from '../platform/errors.js';
 import { providerFromInput, type ProviderConfig } from '../session/providers.js';
-import { exportTeamProfile, parseTeamProfile, readTeamProfile, teamProfileText, type TeamProfile } from './profile.js';
+import { displayUrl, exportTeamProfile, parseTeamProfile, readTeamProfile, teamProfileText, type TeamProfile } from './profile.js';
 
 let issuerCa: string;
 let clusterCa: string;
@@ -157,6 +157,18 @@ describe('parseTeamProfile', () => {
     refusal(yamlWith((p) => (p.revision = 0)), 'revision', /whole number from 1/);
     refusal(yamlWith((p) => (p.provider.clientId = 'https://id.example.com')), 'provider.clientId', /is a URL/);
     refusal(yamlWith((p) => (p.provider.scopes = ['profile', 'groups'])), 'provider.scopes', /must include openid/);
+  });
+});
+
+describe('displayUrl', () => {
+  test('shows scheme, host and path: no user name, password, query or fragment, and no "null" origin', () => {
+    assert.equal(displayUrl('https://alice:hunter2@example.com:8443/t/team.yaml?sig=abc#x'), 'https://example.com:8443/t/team.yaml');
+    assert.equal(displayUrl('file:///etc/passwd?x=1'), 'file:///etc/passwd');
+    assert.equal(displayUrl('ftp://bob:pw@files.example.com/t.yaml'), 'ftp://files.example.com/t.yaml');
+    for (const bad of ['http://alice:hunter2@[bad/team.yaml?sig=abc', 'http://alice:hun/ter2@host:x/team.yaml']) {
+      const shown = displayUrl(bad);
+      assert.ok(!/hunter2|hun\/ter2|alice|sig=abc/.test(shown), shown);
+    }
   });
 });
 

@@ -311,13 +311,21 @@ export interface ReadProfileOptions {
   fetch?: typeof fetch;
 }
 
-/** An address as messages show it: no query or fragment, which may carry a signature or token. */
+/**
+ * An address as messages show it: scheme, host and path; no user name, password, query or fragment, which
+ * may carry a secret. (Not `origin`, which is "null" for file: and other non-web schemes.)
+ */
 export function displayUrl(url: string): string {
   try {
     const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.href;
   } catch {
-    return url.replace(/[?#].*$/, '');
+    // Up to the last '@': a password may hold '/' (which is what made the address unparseable).
+    return url.replace(/[?#].*$/s, '').replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1');
   }
 }
 
@@ -344,7 +352,12 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
     const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
     if (location === null) break;
     await res.body?.cancel();
-    const next = new URL(location, at).href;
+    let next: string;
+    try {
+      next = new URL(location, at).href;
+    } catch {
+      throw new PocketKubeError('bad-profile-url', `${where} redirected to an address that is not a URL: check the address with your admin; nothing was changed.`);
+    }
     // Once https, always https: a plain http hop (loopback included) could be read or changed on the way.
     const downgrade = new URL(at).protocol === 'https:' && new URL(next).protocol !== 'https:';
     const problem = downgrade ? 'an https address may only redirect to another https address; ask your admin for the final address.' : profileUrlProblem(next);
