@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { PocketKubeError } from '../../electron/core/platform/errors.js';
 import { readTeamProfile } from '../../electron/core/team/profile.js';
+import { joinLinkFor } from '../../electron/shared/join-link.js';
 import { loopbackCertificate } from '../support/loopback-tls.js';
 
 let server: http.Server;
@@ -47,7 +48,7 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tls = await loopbackCertificate('fetch-https-server');
   tlsServer = https.createServer({ cert: tls.cert, key: tls.private }, (req, res) => {
-    if (req.url === '/acme.json') res.writeHead(200, { 'content-type': 'application/json' }).end(profileText);
+    if (req.url!.split('?')[0] === '/acme.json') res.writeHead(200, { 'content-type': 'application/json' }).end(profileText);
     else if (req.url === '/down') res.writeHead(302, { location: `${base}/acme.json` }).end();
     else res.writeHead(404).end();
   });
@@ -129,4 +130,14 @@ test('an https address that redirects to plain http is refused, even on loopback
 test('a redirect to a file: address names the file, not "null"', async () => {
   await assert.rejects(readTeamProfile(`${base}/to-file`), refused('bad-profile-url', /\/to-file redirected to file:\/\/\/etc\/passwd: The profile address uses file: give an https:\/\/ address or a file path\./));
   await assert.rejects(readTeamProfile(`${base}/to-file`), withoutSecrets('bad-profile-url', 'null', 'SECRET'));
+});
+
+test('a pocketkube://join link is read as its https profile address, with the links\' rules', async () => {
+  const link = joinLinkFor(`${tlsBase}/acme.json?sig=SECRET`);
+  const { profile, source } = await readTeamProfile(link, { fetch: trusting });
+  assert.equal(profile.team, 'acme');
+  assert.equal(source, `${tlsBase}/acme.json`);
+  assert.equal((await readTeamProfile(`pocketkube:join?profile=${encodeURIComponent(`${tlsBase}/acme.json`)}`, { fetch: trusting })).profile.team, 'acme');
+  await assert.rejects(readTeamProfile(joinLinkFor(`${base}/acme.json`)), refused('bad-profile-url', /uses http: a join link's profile must be an https:\/\/ address\. Nothing was changed\.$/));
+  await assert.rejects(readTeamProfile('pocketkube://signin?profile=x'), refused('bad-profile-url', /asks for "signin"/));
 });

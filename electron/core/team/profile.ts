@@ -19,6 +19,7 @@ import {
   type TeamProfile,
   type TeamProvider,
 } from '../../shared/team.js';
+import { JOIN_SCHEME, parseJoinLink } from '../../shared/join-link.js';
 import { ourContexts, readKubeconfigEntries } from './kubeconfig-entries.js';
 
 export type { TeamProfile };
@@ -399,8 +400,8 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
 }
 
 /**
- * Reads a profile from a path, `-` (standard input, through `opts.stdin`) or an https address (http only for
- * loopback), with a time and size limit, and parses it. Every failure is one sentence; nothing is written.
+ * Reads a profile from a path, `-` (standard input, through `opts.stdin`), an https address (http only for
+ * loopback) or a `pocketkube://join?profile=<https URL>` link, with a time and size limit, and parses it. Every failure is one sentence; nothing is written.
  */
 export async function readTeamProfile(source: string, opts: ReadProfileOptions = {}): Promise<{ profile: TeamProfile; source: string }> {
   if (source === '-') {
@@ -409,6 +410,13 @@ export async function readTeamProfile(source: string, opts: ReadProfileOptions =
     const maxBytes = opts.maxBytes ?? PROFILE_MAX_BYTES;
     const text = await opts.stdin(maxBytes);
     if (Buffer.byteLength(text) > maxBytes) throw tooBig(where, maxBytes);
+    return { profile: parseTeamProfile(text, where), source: where };
+  }
+  if (source.trim().toLowerCase().startsWith(`${JOIN_SCHEME}:`)) {
+    // The link the app opens, pasted where links do not open: the same parser, so the same rules (https only).
+    const link = parseJoinLink(source);
+    if (!link.ok) throw new PocketKubeError('bad-profile-url', `${link.problem} Nothing was changed.`);
+    const { text, where } = await fetchProfileText(link.profileUrl, opts);
     return { profile: parseTeamProfile(text, where), source: where };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
