@@ -5,6 +5,8 @@
  * secret: teams use a public client (PKCE).
  */
 
+import { isLoopbackHost } from './loopback.js';
+
 export const TEAM_PROFILE_API_VERSION = 'pocketkube/v1';
 export const TEAM_PROFILE_KIND = 'TeamProfile';
 
@@ -94,9 +96,7 @@ export function profileUrlProblem(url: string): string | undefined {
     return `The profile address ${u.protocol === 'http:' || u.protocol === 'https:' ? `${u.origin}${u.pathname} ` : ''}carries a user name or password, which PocketKube never sends: ask for the address without them.`;
   }
   if (u.protocol === 'https:') return undefined;
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  if (u.protocol === 'http:' && loopback) return undefined;
-  if (u.protocol === 'http:') return `The profile address ${u.origin} uses http: a team profile must be fetched over https (http is allowed only for localhost).`;
+  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return undefined;
+  if (u.protocol === 'http:') return `The profile address ${u.origin} uses http: a team profile must be fetched over https (http is allowed only for this machine: localhost, 127.x.x.x or [::1]).`;
   return `The profile address uses ${u.protocol.replace(/:$/, '')}: give an https:// address or a file path.`;
 }
