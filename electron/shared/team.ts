@@ -93,10 +93,28 @@ export function profileUrlProblem(url: string): string | undefined {
     return 'The profile address is not a URL: give an https:// address or a file path.';
   }
   if (u.username || u.password) {
-    return `The profile address ${u.protocol === 'http:' || u.protocol === 'https:' ? `${u.origin}${u.pathname} ` : ''}carries a user name or password, which PocketKube never sends: ask for the address without them.`;
+    return `The profile address ${displayUrl(url)} carries a user name or password, which PocketKube never sends: ask for the address without them.`;
   }
   if (u.protocol === 'https:') return undefined;
   if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return undefined;
   if (u.protocol === 'http:') return `The profile address ${u.origin} uses http: a team profile must be fetched over https (http is allowed only for this machine: localhost, 127.x.x.x or [::1]).`;
   return `The profile address uses ${u.protocol.replace(/:$/, '')}: give an https:// address or a file path.`;
+}
+
+/**
+ * An address as messages show it: scheme, host and path; no user name, password, query or fragment, which
+ * may carry a secret. (Not `origin`, which is "null" for file: and other non-web schemes.)
+ */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.href;
+  } catch {
+    // Up to the last '@': a password may hold '/' (which is what made the address unparseable).
+    return url.replace(/[?#].*$/s, '').replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1');
+  }
 }

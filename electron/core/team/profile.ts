@@ -12,6 +12,7 @@ import { yamlProblem } from '../platform/yaml-error.js';
 import { PocketKubeError } from '../platform/errors.js';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer, type ProviderConfig } from '../session/providers.js';
 import {
+  displayUrl,
   profileUrlProblem,
   TEAM_PROFILE_API_VERSION,
   TEAM_PROFILE_KIND,
@@ -23,6 +24,7 @@ import { JOIN_SCHEME, parseJoinLink } from '../../shared/join-link.js';
 import { ourContexts, readKubeconfigEntries } from './kubeconfig-entries.js';
 
 export type { TeamProfile };
+export { displayUrl };
 
 /** A profile is a few kilobytes; anything much larger is not one. */
 export const PROFILE_MAX_BYTES = 256 * 1024;
@@ -310,24 +312,6 @@ export interface ReadProfileOptions {
   maxBytes?: number;
   /** Fetch (tests pass one with their CA); the global fetch by default. */
   fetch?: typeof fetch;
-}
-
-/**
- * An address as messages show it: scheme, host and path; no user name, password, query or fragment, which
- * may carry a secret. (Not `origin`, which is "null" for file: and other non-web schemes.)
- */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.href;
-  } catch {
-    // Up to the last '@': a password may hold '/' (which is what made the address unparseable).
-    return url.replace(/[?#].*$/s, '').replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1');
-  }
 }
 
 async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<{ text: string; where: string }> {
