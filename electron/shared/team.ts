@@ -89,8 +89,8 @@ export function profileUrlProblem(url: string): string | undefined {
   try {
     u = new URL(url);
   } catch {
-    // Not quoted: an address that does not parse may still hold a password or a signed query.
-    return 'The profile address is not a URL: give an https:// address or a file path.';
+    // Only its display form: an address that does not parse may still hold a password or a signed query.
+    return `The profile address ${displayUrl(url)} is not a URL: give an https:// address or a file path.`;
   }
   if (u.username || u.password) {
     return `The profile address ${displayUrl(url)} carries a user name or password, which PocketKube never sends: ask for the address without them.`;

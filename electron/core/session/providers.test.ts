@@ -118,3 +118,10 @@ test('an http issuer is allowed on exactly the hosts a profile address may use h
   }
   assert.equal(normalizeIssuer('http://127.0.0.2:1411/'), 'http://127.0.0.2:1411');
 });
+
+test('an issuer with a user name or password is refused without repeating them', () => {
+  assert.throws(
+    () => normalizeIssuer('https://alice:hunter2@id.example.com'),
+    (e: unknown) => e instanceof UsageError && e.message === "issuer https://id.example.com must not carry a user name or password (Pocket ID's address has none)",
+  );
+});

@@ -52,6 +52,8 @@ export function normalizeIssuer(raw: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new UsageError(`issuer "${raw}" must use https (Kubernetes only accepts https issuers)`);
   }
+  // Not quoted: the user name and password are the point of refusing it.
+  if (url.username || url.password) throw new UsageError(`issuer ${url.origin} must not carry a user name or password (Pocket ID's address has none)`);
   if (url.search || url.hash) throw new UsageError(`issuer "${raw}" must not have a query or fragment`);
   return raw.replace(/\/+$/, '');
 }
