@@ -306,7 +306,10 @@ export class DesktopShell {
       openFile: async (purpose) => {
         const file = await dialogs.chooseOpenPath(`Choose a ${purpose.replace('-', ' ')} file`);
         if (!file) return null;
-        return { path: file, text: await readFile(file, 'utf8') };
+        if (purpose !== 'team-profile') return { path: file, text: await readFile(file, 'utf8') };
+        // Bounded: a device or a huge file is refused at 256 KiB, not loaded into memory.
+        const { readProfileFile } = await import('../core/team/profile.js');
+        return { path: file, text: await readProfileFile(file) };
       },
       openExternal: (url) => shell.openExternal(url),
     };

@@ -46,9 +46,6 @@ describe('a join link is read as the OS hands it over', () => {
     const signed = `${PROFILE}?rev=7&sig=abc`;
     assert.equal(accepted(joinLinkFor(signed)), signed);
   });
-  test('http on loopback is allowed (a profile served on this machine)', () => {
-    assert.equal(accepted(`pocketkube://join?profile=${encodeURIComponent('http://127.0.0.1:8080/team.yaml')}`), 'http://127.0.0.1:8080/team.yaml');
-  });
   test('joinLinkFor and parseJoinLink round-trip', () => {
     for (const url of [PROFILE, 'https://h.example/a b/ü.yaml', 'https://[::1]:8443/t.json']) {
       assert.equal(accepted(joinLinkFor(new URL(url).href)), new URL(url).href);
@@ -83,8 +80,12 @@ describe('everything else is refused with one sentence', () => {
     assert.match(refused(`pocketkube://join?profile=${encodeURIComponent('ftp://example.com/t.yaml')}`), /uses ftp/);
     assert.match(refused(`pocketkube://join?profile=${encodeURIComponent('javascript:alert(1)')}`), /uses javascript/);
   });
-  test('http to another host fails the profile URL rule', () => {
-    assert.match(refused(`pocketkube://join?profile=${encodeURIComponent('http://platform.example.com/t.yaml')}`), /must be fetched over https/);
+  test('http is refused, on another host and on loopback alike (a link must not reach this machine\'s own servers)', () => {
+    assert.match(refused(`pocketkube://join?profile=${encodeURIComponent('http://platform.example.com/t.yaml')}`), /uses http: a join link's profile must be an https:\/\/ address/);
+    for (const local of ['http://127.0.0.1:8000/callback?code=x&state=y', 'http://localhost:8080/team.yaml', 'http://[::1]:8080/team.yaml']) {
+      assert.match(refused(`pocketkube://join?profile=${encodeURIComponent(local)}`), /uses http: a join link's profile must be an https:\/\/ address/, local);
+    }
+    assert.match(refused('pocketkube://join?profile=http://127.0.0.1:8000/callback?code=x'), /uses http/);
   });
   test('credentials in the address are refused without repeating them', () => {
     const problem = refused(`pocketkube://join?profile=${encodeURIComponent('https://alice:hunter2@platform.example.com/t.yaml?token=s3cr3t')}`);

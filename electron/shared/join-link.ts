@@ -3,7 +3,7 @@
  * the shell (electron/desktop/composition.ts) reads links from macOS `open-url` and from Windows/Linux argv,
  * the window (renderer/views/Join.tsx) shows the plan. They live here because both sides use them.
  */
-import { profileUrlProblem, type JoinAction, type JoinChange, type JoinPlan } from './team.js';
+import { displayUrl, profileUrlProblem, type JoinAction, type JoinChange, type JoinPlan } from './team.js';
 
 export const JOIN_SCHEME = 'pocketkube';
 /** Longer than any profile address a person shares; a bigger "link" is not one. */
@@ -11,11 +11,6 @@ const MAX_LINK_LENGTH = 4096;
 const EXAMPLE = 'pocketkube://join?profile=https://…/team.yaml';
 
 export type JoinLink = { ok: true; profileUrl: string } | { ok: false; problem: string };
-
-/** Only the origin (and path) of an address go into a sentence: its query may be a signed, secret-bearing URL. */
-function shown(u: URL): string {
-  return u.protocol === 'http:' || u.protocol === 'https:' ? `${u.origin}${u.pathname}` : `${u.protocol}…`;
-}
 
 /**
  * The profile address of a join link, or the one sentence that says why the link is refused. Tolerates what
@@ -62,11 +57,12 @@ export function parseJoinLink(link: string): JoinLink {
   if (profile.protocol === 'file:') {
     return fail('This join link points to a file on this computer, which a link may not do: open the file yourself with Setup → Join a team… instead.');
   }
-  if (profile.protocol !== 'https:' && profile.protocol !== 'http:') {
+  // https only, loopback included: a link comes from someone else, and http://127.0.0.1 reaches this machine's own servers.
+  if (profile.protocol !== 'https:') {
     return fail(`The profile in this join link uses ${profile.protocol.replace(/:$/, '')}: a join link's profile must be an https:// address.`);
   }
   if (profile.username || profile.password) {
-    return fail(`The profile address ${shown(profile)} in this join link carries a user name or password, which a shared link must not: nothing was read; ask for a link without them.`);
+    return fail(`The profile address ${displayUrl(profile.href)} in this join link carries a user name or password, which a shared link must not: nothing was read; ask for a link without them.`);
   }
   const problem = profileUrlProblem(profile.href);
   if (problem) return fail(problem);

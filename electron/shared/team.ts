@@ -5,6 +5,8 @@
  * secret: teams use a public client (PKCE).
  */
 
+import { isLoopbackHost } from './loopback.js';
+
 export const TEAM_PROFILE_API_VERSION = 'pocketkube/v1';
 export const TEAM_PROFILE_KIND = 'TeamProfile';
 
@@ -78,20 +80,41 @@ export interface JoinResult {
 }
 
 /**
- * Where a profile may be fetched from: https, or http on a loopback host only. Returns the sentence to show
- * when `url` is not allowed, or undefined when it is.
+ * Where a profile may be fetched from: https, or http on a loopback host only, never with a user name or
+ * password. Returns the sentence to show when `url` is not allowed (quoting at most its origin and path), or
+ * undefined when it is.
  */
 export function profileUrlProblem(url: string): string | undefined {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return `The profile address "${url}" is not a URL: give an https:// address or a file path.`;
+    // Only its display form: an address that does not parse may still hold a password or a signed query.
+    return `The profile address ${displayUrl(url)} is not a URL: give an https:// address or a file path.`;
+  }
+  if (u.username || u.password) {
+    return `The profile address ${displayUrl(url)} carries a user name or password, which PocketKube never sends: ask for the address without them.`;
   }
   if (u.protocol === 'https:') return undefined;
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  if (u.protocol === 'http:' && loopback) return undefined;
-  if (u.protocol === 'http:') return `The profile address ${u.origin} uses http: a team profile must be fetched over https (http is allowed only for localhost).`;
+  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return undefined;
+  if (u.protocol === 'http:') return `The profile address ${u.origin} uses http: a team profile must be fetched over https (http is allowed only for this machine: localhost, 127.x.x.x or [::1]).`;
   return `The profile address uses ${u.protocol.replace(/:$/, '')}: give an https:// address or a file path.`;
+}
+
+/**
+ * An address as messages show it: scheme, host and path; no user name, password, query or fragment, which
+ * may carry a secret. (Not `origin`, which is "null" for file: and other non-web schemes.)
+ */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.href;
+  } catch {
+    // Up to the last '@': a password may hold '/' (which is what made the address unparseable).
+    return url.replace(/[?#].*$/s, '').replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1');
+  }
 }

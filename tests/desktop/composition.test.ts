@@ -582,6 +582,14 @@ describe('join links (pocketkube://join?profile=…)', () => {
     await assertNothingWritten(r);
   });
 
+  test('a profile file chosen in the window is read at most to 256 KiB: /dev/zero is one sentence', async () => {
+    const r = await launch({ openPath: '/dev/zero' });
+    const res = (await r.desktop.ipc.get('pocketkube:openFile')!(r.desktop.window!.sender, ['team-profile'])) as { ok: boolean; error?: { message: string } };
+    assert.equal(res.ok, false);
+    assert.equal(res.error!.message, '/dev/zero: is over 256 KiB, far more than a team profile; check that this is the profile file; nothing was changed.');
+    await assertNothingWritten(r);
+  });
+
   test('a link after a failed start-up shows the failure again, not a preview', async () => {
     const r = await launch({ prefsError: new Error('bad prefs') });
     r.desktop.openUrl(LINK);

@@ -260,6 +260,8 @@ export interface RecordingOptions {
   /** Opening the prefs fails (a schema error in the file). */
   prefsError?: Error;
   trayError?: Error;
+  /** The file the user picks in an open dialog (none: the dialog is cancelled). */
+  openPath?: string;
 }
 
 /** Every port, recording; `ports` is what the composition receives. */
@@ -425,7 +427,7 @@ export class RecordingDesktop {
     dialogs: {
       showError: async (title, message) => void this.errors.push({ title, message }),
       chooseSavePath: async () => undefined,
-      chooseOpenPath: async () => undefined,
+      chooseOpenPath: async () => this.options.openPath,
     },
     shell: {
       openExternal: async (url) => {

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { joinLinkFor } from '../../electron/shared/join-link.js';
 import { loopbackCertificate } from '../support/loopback-tls.js';
 import { HELPER, launchChromium, run, Stack, type RunResult } from '../support/stack.js';
 
@@ -156,6 +157,10 @@ test('a developer joins from an https address on loopback, and another from stan
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`Team acme, revision 1, from ${url.replace(/[.]/g, '\\.')}:`));
   assert.match(r.stdout, /Joined acme \(revision 1\): provider pocket-id added, 2 contexts added; pocket-id@talos-e2e is now current\.\nSign in with `pocketkube login pocket-id`\./);
+  // The join link itself, pasted where links do not open, is read the same way.
+  const link = await dev.cli(['join', joinLinkFor(url), '--dry-run']);
+  assert.equal(link.code, 0, link.stderr);
+  assert.match(link.stdout, new RegExp(`Team acme, revision 1, from ${url.replace(/[.]/g, '\\.')}:`));
   const missing = await dev.cli(['join', url.replace('acme.yaml', 'nope.yaml'), '--no-sign-in']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /answered HTTP 404 .*not a team profile: check the address with your admin; nothing was changed\./);

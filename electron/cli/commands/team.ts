@@ -65,10 +65,10 @@ export function formatJoinPlan(plan: JoinPlan): string {
 
 const changesAnything = (plan: JoinPlan) => plan.provider.action !== 'unchanged' || plan.contexts.some((c) => c.action !== 'unchanged');
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** Standard input, at most `maxBytes + 1` bytes: an endless pipe (`cat /dev/zero |`) is refused, not loaded. */
+async function readStdin(maxBytes: number): Promise<string> {
+  const { readAtMost } = await import('../../core/team/profile.js');
+  return (await readAtMost(process.stdin, maxBytes)).toString('utf8');
 }
 
 /** Asks once on the terminal; anything but y/yes is no. */

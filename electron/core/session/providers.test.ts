@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../platform/errors.js';
-import { deleteProviderSecrets, providerFromInput, providerNameForIssuer, ProviderRegistry, saveProvider, secretKeys, validateProviderName } from './providers.js';
+import { deleteProviderSecrets, normalizeIssuer, providerFromInput, providerNameForIssuer, ProviderRegistry, saveProvider, secretKeys, validateProviderName } from './providers.js';
 import { MemorySecretStore } from './secret-store.js';
+import { profileUrlProblem } from '../../shared/team.js';
 
 test('a provider from input gets the default scopes and port, and the issuer without its trailing slash', () => {
   assert.deepEqual(providerFromInput({ name: 'pocket-id', issuer: 'https://id.example.com/', clientId: 'kube' }), {
@@ -102,3 +103,25 @@ async function withRegistry(fn: (registry: ProviderRegistry, store: MemorySecret
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+test('an http issuer is allowed on exactly the hosts a profile address may use http on (one loopback rule)', () => {
+  for (const host of ['localhost', '127.0.0.1', '127.0.0.2', '[::1]', '10.0.0.1', 'id.example.com', '0.0.0.0']) {
+    const issuerOk = (() => {
+      try {
+        normalizeIssuer(`http://${host}:1411`);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    assert.equal(issuerOk, profileUrlProblem(`http://${host}:1411/team.yaml`) === undefined, host);
+  }
+  assert.equal(normalizeIssuer('http://127.0.0.2:1411/'), 'http://127.0.0.2:1411');
+});
+
+test('an issuer with a user name or password is refused without repeating them', () => {
+  assert.throws(
+    () => normalizeIssuer('https://alice:hunter2@id.example.com'),
+    (e: unknown) => e instanceof UsageError && e.message === "issuer https://id.example.com must not carry a user name or password (Pocket ID's address has none)",
+  );
+});

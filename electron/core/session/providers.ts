@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import { UsageError } from '../platform/errors.js';
 import type { ProviderConfig } from '../../shared/api.js';
+import { isLoopbackHost } from '../../shared/loopback.js';
 import type { SecretStore } from './secret-store.js';
 
 /** A provider is an issuer plus a client; each has one session. Declared with the API's types (it is on the wire). */
@@ -48,10 +49,11 @@ export function normalizeIssuer(raw: string): string {
   } catch {
     throw new UsageError(`issuer "${raw}" is not a URL: give the Pocket ID address, e.g. https://id.example.com`);
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new UsageError(`issuer "${raw}" must use https (Kubernetes only accepts https issuers)`);
   }
+  // Not quoted: the user name and password are the point of refusing it.
+  if (url.username || url.password) throw new UsageError(`issuer ${url.origin} must not carry a user name or password (Pocket ID's address has none)`);
   if (url.search || url.hash) throw new UsageError(`issuer "${raw}" must not have a query or fragment`);
   return raw.replace(/\/+$/, '');
 }

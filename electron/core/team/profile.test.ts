@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { loopbackCertificate } from '../../../tests/support/loopback-tls.js';
 import { PocketKubeError } from '../platform/errors.js';
 import { providerFromInput, type ProviderConfig } from '../session/providers.js';
-import { exportTeamProfile, parseTeamProfile, readTeamProfile, teamProfileText, type TeamProfile } from './profile.js';
+import { displayUrl, exportTeamProfile, parseTeamProfile, readTeamProfile, teamProfileText, type TeamProfile } from './profile.js';
 
 let issuerCa: string;
 let clusterCa: string;
@@ -119,6 +119,36 @@ describe('parseTeamProfile', () => {
     refusal(yamlWith((p) => (p.clusters[0].group = key)), 'clusters[0].group', /holds a secret/);
   });
 
+  test('control characters in any string field are refused, naming the field and never printing them', () => {
+    const fake = 'client-1  (unchanged)\n  = context pid@prod  https://evil:6443  (unchanged)\u001b[2K';
+    for (const [change, field] of [
+      [(p: Record<string, any>) => (p.provider.clientId = fake), 'provider.clientId'],
+      [(p: Record<string, any>) => (p.clusters[0].server = 'https://10.0.0.1:6443/x\n  = context pid@prod\u001b[31m'), 'clusters[0].server'],
+      [(p: Record<string, any>) => (p.provider.issuer = 'https://id.example.com\t'), 'provider.issuer'],
+      [(p: Record<string, any>) => (p.clusters[1].group = 'dev\u009bops'), 'clusters[1].group'],
+      [(p: Record<string, any>) => (p.clusters[1].group = 'admins\u202e'), 'clusters[1].group'],
+      [(p: Record<string, any>) => (p.clusters[1].group = 'admins\u2066x'), 'clusters[1].group'],
+      [(p: Record<string, any>) => (p.team = 'acme\u007f'), 'team'],
+      [(p: Record<string, any>) => (p.provider.caData += '\u0000'), 'provider.caData'],
+      [(p: Record<string, any>) => (p.clusters[0]['x\u001b[2K'] = 1), 'clusters[0].x\\u001b[2K'],
+    ] as const) {
+      const text = yamlWith(change);
+      refusal(text, field, /(holds a control character|is not a pocketkube\/v1 profile field)/);
+      try {
+        parseTeamProfile(text, 'team.yaml');
+      } catch (e) {
+        assert.doesNotMatch((e as Error).message, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, 'no control character is printed');
+      }
+    }
+  });
+
+  test('a server is kept as the parsed https address, not the raw text', () => {
+    const servers = (server: string) => parseTeamProfile(yamlWith((p) => (p.clusters[0].server = server)), 'team.yaml').clusters[0]!.server;
+    assert.equal(servers('https://10.0.0.1:6443/'), 'https://10.0.0.1:6443');
+    assert.equal(servers('HTTPS://API.Example.COM:6443'), 'https://api.example.com:6443');
+    assert.equal(servers('https://api.example.com:6443/k8s/'), 'https://api.example.com:6443/k8s');
+  });
+
   test('unknown fields, bad YAML and bad revisions get their sentence', () => {
     refusal(yamlWith((p) => (p.clusters[0].sever = 'https://x')), 'clusters[0].sever', /is not a pocketkube\/v1 profile field/);
     refusal('apiVersion: pocketkube/v1\nkind: [TeamProfile\n', /^team\.yaml line 2: not valid YAML or JSON \(the \[ here is never closed\)/, /fix the file/);
@@ -127,6 +157,18 @@ describe('parseTeamProfile', () => {
     refusal(yamlWith((p) => (p.revision = 0)), 'revision', /whole number from 1/);
     refusal(yamlWith((p) => (p.provider.clientId = 'https://id.example.com')), 'provider.clientId', /is a URL/);
     refusal(yamlWith((p) => (p.provider.scopes = ['profile', 'groups'])), 'provider.scopes', /must include openid/);
+  });
+});
+
+describe('displayUrl', () => {
+  test('shows scheme, host and path: no user name, password, query or fragment, and no "null" origin', () => {
+    assert.equal(displayUrl('https://alice:hunter2@example.com:8443/t/team.yaml?sig=abc#x'), 'https://example.com:8443/t/team.yaml');
+    assert.equal(displayUrl('file:///etc/passwd?x=1'), 'file:///etc/passwd');
+    assert.equal(displayUrl('ftp://bob:pw@files.example.com/t.yaml'), 'ftp://files.example.com/t.yaml');
+    for (const bad of ['http://alice:hunter2@[bad/team.yaml?sig=abc', 'http://alice:hun/ter2@host:x/team.yaml']) {
+      const shown = displayUrl(bad);
+      assert.ok(!/hunter2|hun\/ter2|alice|sig=abc/.test(shown), shown);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  * No Electron, no printing: the CLI and the window both call these.
  */
 import { X509Certificate } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, parseDocument } from 'yaml';
@@ -11,6 +12,7 @@ import { yamlProblem } from '../platform/yaml-error.js';
 import { PocketKubeError } from '../platform/errors.js';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer, type ProviderConfig } from '../session/providers.js';
 import {
+  displayUrl,
   profileUrlProblem,
   TEAM_PROFILE_API_VERSION,
   TEAM_PROFILE_KIND,
@@ -18,9 +20,11 @@ import {
   type TeamProfile,
   type TeamProvider,
 } from '../../shared/team.js';
+import { JOIN_SCHEME, parseJoinLink } from '../../shared/join-link.js';
 import { ourContexts, readKubeconfigEntries } from './kubeconfig-entries.js';
 
 export type { TeamProfile };
+export { displayUrl };
 
 /** A profile is a few kilobytes; anything much larger is not one. */
 export const PROFILE_MAX_BYTES = 256 * 1024;
@@ -32,6 +36,16 @@ export const PUBLIC_CLIENT_REASON =
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * Characters a terminal, a log or a kubeconfig would act on instead of show: C0 controls (newline, ESC...),
+ * DEL, C1 controls and the bidi overrides and isolates that reorder what a reader sees.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
+/** Line breaks and tabs, which PEM and wrapped base64 hold; no other control character. */
+const LAYOUT = /[\t\n\r]/g;
+/** A value as a message may quote it: control characters written as \u escapes, never themselves. */
+const printable = (s: string): string => s.replace(CONTROL_ALL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 /** Field names that hold a secret wherever they appear (clientSecret, client_secret, refresh-token, password...). */
 const SECRET_FIELD = /secret|password|passwd|token|private[-_]?key|client[-_]?key/i;
 
@@ -39,12 +53,46 @@ function badProfile(where: string, what: string): PocketKubeError {
   return new PocketKubeError('bad-profile', `${where}: ${what}; nothing was changed.`);
 }
 
+function tooBig(where: string, maxBytes: number): PocketKubeError {
+  return badProfile(where, `is over ${Math.round(maxBytes / 1024)} KiB, far more than a team profile; check that this is the profile file`);
+}
+
+/**
+ * At most `maxBytes + 1` bytes of a stream (one more than allowed, so that "too large" can be told), then
+ * stops: leaving the loop destroys the stream, so /dev/zero or an endless pipe costs 256 KiB, not the memory.
+ */
+export async function readAtMost(stream: AsyncIterable<Uint8Array | string>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    chunks.push(bytes);
+    size += bytes.byteLength;
+    if (size > maxBytes) break;
+  }
+  return Buffer.concat(chunks, Math.min(size, maxBytes + 1));
+}
+
+/** A profile file's text, read bounded: one sentence when it is missing, unreadable or over `maxBytes`. */
+export async function readProfileFile(file: string, maxBytes = PROFILE_MAX_BYTES): Promise<string> {
+  let raw: Buffer;
+  try {
+    raw = await readAtMost(createReadStream(file, { end: maxBytes }), maxBytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : code === 'EACCES' ? 'not readable by you' : code;
+    throw new PocketKubeError('bad-profile', `Cannot read the team profile ${file} (${hint}): give the profile's file path or https address; nothing was changed.`);
+  }
+  if (raw.byteLength > maxBytes) throw tooBig(file, maxBytes);
+  return raw.toString('utf8');
+}
+
 type Json = Record<string, unknown>;
 const isMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `clusters[1].server`: the way a reader finds the field in the file. */
 function fieldPath(path: (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? printable(p) : `.${printable(p)}`)).join('');
 }
 
 /** The first field that holds a secret, anywhere in the document, or a PEM private key in any value. */
@@ -110,15 +158,20 @@ class Checker {
     }
   }
 
-  string(v: Json, path: (string | number)[], key: string, required: true): string;
-  string(v: Json, path: (string | number)[], key: string, required: false): string | undefined;
-  string(v: Json, path: (string | number)[], key: string, required: boolean): string | undefined {
+  /** A string field; `multiline` lets PEM and wrapped base64 keep their line breaks, never other controls. */
+  string(v: Json, path: (string | number)[], key: string, required: true, multiline?: boolean): string;
+  string(v: Json, path: (string | number)[], key: string, required: false, multiline?: boolean): string | undefined;
+  string(v: Json, path: (string | number)[], key: string, required: boolean, multiline = false): string | undefined {
     const value = v[key];
     if (value === undefined || value === null) {
       if (required) this.fail([...path, key], 'is missing: every profile has it (see the README, "Onboard your team")');
       return undefined;
     }
     if (typeof value !== 'string' || value.trim() === '') this.fail([...path, key], 'must be a non-empty string');
+    // Checked before anything quotes or keeps the value: a newline or ESC would fake plan lines or kubeconfig text.
+    if (CONTROL.test(multiline ? value.replace(LAYOUT, '') : value)) {
+      this.fail([...path, key], 'holds a control character (a line break, an escape or a bidi override), which no value here has: ask your admin for a clean profile');
+    }
     return value;
   }
 
@@ -138,7 +191,8 @@ function checkServer(c: Checker, path: (string | number)[], server: string): str
   }
   if (url.protocol !== 'https:') c.fail(path, `${server} is not https: kubectl sends your token only to an https API server, so ask your admin for its https address`);
   if (url.username || url.password || url.search || url.hash) c.fail(path, `${url.origin} must be a plain https address, without credentials, query or fragment`);
-  return server.replace(/\/+$/, '');
+  // What the URL parser read, not the raw text: https://host:port (a path kept, the trailing slash dropped), as kubectl takes it.
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 function checkProvider(c: Checker, doc: Json): TeamProvider {
@@ -173,7 +227,7 @@ function checkProvider(c: Checker, doc: Json): TeamProvider {
     }
     provider.callbackPort = port;
   }
-  const caData = c.string(p, path, 'caData', false);
+  const caData = c.string(p, path, 'caData', false, true);
   if (caData !== undefined) {
     const problem = certificateProblem(caData);
     if (problem) c.fail([...path, 'caData'], `${problem}: give the PEM text of the CA that signed Pocket ID's certificate, or remove the field`);
@@ -188,7 +242,7 @@ function checkCluster(c: Checker, value: unknown, i: number): TeamCluster {
   c.only(v, path, ['name', 'server', 'certificateAuthorityData', 'namespace', 'group']);
   const name = c.name(v, path, 'name', 'cluster');
   const server = checkServer(c, [...path, 'server'], c.string(v, path, 'server', true));
-  const ca = c.string(v, path, 'certificateAuthorityData', true).replace(/\s/g, '');
+  const ca = c.string(v, path, 'certificateAuthorityData', true, true).replace(/\s/g, '');
   const pem = /^[A-Za-z0-9+/]*={0,2}$/.test(ca) && ca.length % 4 === 0 ? Buffer.from(ca, 'base64').toString('utf8') : undefined;
   const problem = pem === undefined ? 'is not base64' : certificateProblem(pem);
   if (problem) {
@@ -211,7 +265,7 @@ function checkCluster(c: Checker, value: unknown, i: number): TeamCluster {
  * and what to do; a secret anywhere is refused first, with why teams use a public client.
  */
 export function parseTeamProfile(text: string, where: string): TeamProfile {
-  if (Buffer.byteLength(text) > PROFILE_MAX_BYTES) throw badProfile(where, `is over ${PROFILE_MAX_BYTES / 1024} KiB, far more than a team profile; check that this is the profile file`);
+  if (Buffer.byteLength(text) > PROFILE_MAX_BYTES) throw tooBig(where, PROFILE_MAX_BYTES);
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
@@ -231,9 +285,9 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
   const secret = findSecret(js);
   if (secret) throw badProfile(where, `${secret} holds a secret, which a team profile must never carry: ${PUBLIC_CLIENT_REASON}, then export the profile again`);
   if (js['apiVersion'] !== TEAM_PROFILE_API_VERSION) {
-    c.fail(['apiVersion'], `${js['apiVersion'] === undefined ? 'is missing' : `"${String(js['apiVersion'])}" is not one this PocketKube reads`} (it reads ${TEAM_PROFILE_API_VERSION}): upgrade PocketKube, or ask your admin for a ${TEAM_PROFILE_API_VERSION} profile`);
+    c.fail(['apiVersion'], `${js['apiVersion'] === undefined ? 'is missing' : `"${printable(String(js['apiVersion']))}" is not one this PocketKube reads`} (it reads ${TEAM_PROFILE_API_VERSION}): upgrade PocketKube, or ask your admin for a ${TEAM_PROFILE_API_VERSION} profile`);
   }
-  if (js['kind'] !== TEAM_PROFILE_KIND) c.fail(['kind'], `must be ${TEAM_PROFILE_KIND}${js['kind'] === undefined ? '' : `, not "${String(js['kind'])}"`}: check that this is a PocketKube team profile`);
+  if (js['kind'] !== TEAM_PROFILE_KIND) c.fail(['kind'], `must be ${TEAM_PROFILE_KIND}${js['kind'] === undefined ? '' : `, not "${printable(String(js['kind']))}"`}: check that this is a PocketKube team profile`);
   c.only(js, [], ['apiVersion', 'kind', 'team', 'revision', 'provider', 'clusters']);
   const team = c.name(js, [], 'team', 'team');
   const revision = js['revision'];
@@ -252,22 +306,12 @@ export function parseTeamProfile(text: string, where: string): TeamProfile {
 }
 
 export interface ReadProfileOptions {
-  /** The text of standard input, for the source `-` (the caller reads it). */
-  stdin?: () => Promise<string>;
+  /** The text of standard input, for the source `-`: the caller reads at most `maxBytes + 1` bytes (readAtMost). */
+  stdin?: (maxBytes: number) => Promise<string>;
   timeoutMs?: number;
   maxBytes?: number;
   /** Fetch (tests pass one with their CA); the global fetch by default. */
   fetch?: typeof fetch;
-}
-
-/** An address as messages show it: no query or fragment, which may carry a signature or token. */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return url.replace(/[?#].*$/, '');
-  }
 }
 
 async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<{ text: string; where: string }> {
@@ -279,20 +323,29 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   let at = url;
-  // Redirects are followed by hand, so that none leaves https (a captive portal, a downgrade) even for a moment.
+  // Redirects are followed by hand, so that none leaves https (a captive portal, a downgrade) even for a moment,
+  // and none carries a user name or password.
   for (let hops = 0; ; hops++) {
     try {
       res = await (opts.fetch ?? fetch)(at, { signal, redirect: 'manual', headers: { accept: 'application/yaml, application/json, text/plain;q=0.9, */*;q=0.1' } });
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
+      const err = e as Error & { cause?: { code?: string } };
+      // Only a code (ECONNREFUSED...): fetch's and undici's messages may quote the whole address, query included.
+      const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? 'the request failed');
       throw new PocketKubeError('profile-unreachable', `Cannot fetch the team profile from ${where} (${why}): check the address and your network, or download the file and join from it; nothing was changed.`);
     }
     const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
     if (location === null) break;
     await res.body?.cancel();
-    const next = new URL(location, at).href;
-    const problem = profileUrlProblem(next);
+    let next: string;
+    try {
+      next = new URL(location, at).href;
+    } catch {
+      throw new PocketKubeError('bad-profile-url', `${where} redirected to an address that is not a URL: check the address with your admin; nothing was changed.`);
+    }
+    // Once https, always https: a plain http hop (loopback included) could be read or changed on the way.
+    const downgrade = new URL(at).protocol === 'https:' && new URL(next).protocol !== 'https:';
+    const problem = downgrade ? 'an https address may only redirect to another https address; ask your admin for the final address.' : profileUrlProblem(next);
     if (problem) throw new PocketKubeError('bad-profile-url', `${where} redirected to ${displayUrl(next)}: ${problem} Nothing was changed.`);
     if (hops === 5) throw new PocketKubeError('profile-unreachable', `${where} redirects more than five times: check the address with your admin; nothing was changed.`);
     at = next;
@@ -318,7 +371,8 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
     }
   } catch (e) {
     if (e instanceof PocketKubeError) throw e;
-    const why = (e as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (e as Error).message;
+    const err = e as Error & { cause?: { code?: string } };
+    const why = err.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (err.cause?.code ?? 'the connection broke');
     throw new PocketKubeError('profile-unreachable', `Cannot read the team profile from ${where} (${why}); nothing was changed.`);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -330,31 +384,30 @@ async function fetchProfileText(url: string, opts: ReadProfileOptions): Promise<
 }
 
 /**
- * Reads a profile from a path, `-` (standard input, through `opts.stdin`) or an https address (http only for
- * loopback), with a time and size limit, and parses it. Every failure is one sentence; nothing is written.
+ * Reads a profile from a path, `-` (standard input, through `opts.stdin`), an https address (http only for
+ * loopback) or a `pocketkube://join?profile=<https URL>` link, with a time and size limit, and parses it. Every failure is one sentence; nothing is written.
  */
 export async function readTeamProfile(source: string, opts: ReadProfileOptions = {}): Promise<{ profile: TeamProfile; source: string }> {
   if (source === '-') {
     if (!opts.stdin) throw new PocketKubeError('bad-profile', 'Reading a team profile from standard input is not possible here: give a file or an https address; nothing was changed.');
     const where = 'standard input';
-    return { profile: parseTeamProfile(await opts.stdin(), where), source: where };
+    const maxBytes = opts.maxBytes ?? PROFILE_MAX_BYTES;
+    const text = await opts.stdin(maxBytes);
+    if (Buffer.byteLength(text) > maxBytes) throw tooBig(where, maxBytes);
+    return { profile: parseTeamProfile(text, where), source: where };
+  }
+  if (source.trim().toLowerCase().startsWith(`${JOIN_SCHEME}:`)) {
+    // The link the app opens, pasted where links do not open: the same parser, so the same rules (https only).
+    const link = parseJoinLink(source);
+    if (!link.ok) throw new PocketKubeError('bad-profile-url', `${link.problem} Nothing was changed.`);
+    const { text, where } = await fetchProfileText(link.profileUrl, opts);
+    return { profile: parseTeamProfile(text, where), source: where };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     const { text, where } = await fetchProfileText(source, opts);
     return { profile: parseTeamProfile(text, where), source: where };
   }
-  let text: string;
-  try {
-    const raw = await readFile(source);
-    if (raw.byteLength > (opts.maxBytes ?? PROFILE_MAX_BYTES)) throw badProfile(source, `is over ${Math.round((opts.maxBytes ?? PROFILE_MAX_BYTES) / 1024)} KiB, far more than a team profile; check that this is the profile file`);
-    text = raw.toString('utf8');
-  } catch (e) {
-    if (e instanceof PocketKubeError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : code === 'EACCES' ? 'not readable by you' : code;
-    throw new PocketKubeError('bad-profile', `Cannot read the team profile ${source} (${hint}): give the profile's file path or https address; nothing was changed.`);
-  }
-  return { profile: parseTeamProfile(text, source), source };
+  return { profile: parseTeamProfile(await readProfileFile(source, opts.maxBytes), source), source };
 }
 
 /** The profile as the file an admin shares: YAML with a comment saying what it is, or JSON. */
