@@ -18,6 +18,8 @@ export interface ClusterToAdd {
   fromContext?: string;
   namespace?: string;
   use?: boolean;
+  /** The cluster entry's name when it is not `name` (see AddContextOptions.clusterEntry). */
+  clusterEntry?: string;
 }
 
 export function addCluster(home: Home, cluster: ClusterToAdd, files?: string[]): Promise<AddContextResult> {
@@ -29,6 +31,7 @@ export function addCluster(home: Home, cluster: ClusterToAdd, files?: string[]):
     caFile: cluster.caFile ? path.resolve(cluster.caFile) : undefined,
     caData: cluster.caData,
     fromContext: cluster.fromContext,
+    clusterEntry: cluster.clusterEntry,
     namespace: cluster.namespace,
     use: cluster.use,
     exec: helperExec(home, cluster.provider),

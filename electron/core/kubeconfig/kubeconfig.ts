@@ -31,6 +31,8 @@ export interface AddContextOptions {
   insecureSkipTlsVerify?: boolean;
   /** Reuse the cluster entry of this existing context, untouched. */
   fromContext?: string;
+  /** Name the cluster entry this instead of `name` (the context stays `${provider}@${name}`): a join's own entry beside one it must not change. */
+  clusterEntry?: string;
   namespace?: string;
   /** Make the new context kubectl's current context. */
   use?: boolean;
@@ -213,7 +215,7 @@ export async function addContext(opts: AddContextOptions, io: WriteOptions = {})
   const { result, written } = await transact(paths, (view, edit) => {
     const m = merge(view);
     const clashes: { text: string; file: string; line: number | undefined }[] = [];
-    let clusterName = opts.name;
+    let clusterName = opts.clusterEntry ?? opts.name;
     if (opts.fromContext) {
       const from = m.contexts.get(opts.fromContext);
       if (!from) {
@@ -233,7 +235,7 @@ export async function addContext(opts: AddContextOptions, io: WriteOptions = {})
       clusterName = cn;
     }
     // With fromContext, `name` (if given) only names the context; the cluster entry stays as it is.
-    const contextName = `${opts.provider}@${opts.fromContext ? opts.name || clusterName : clusterName}`;
+    const contextName = `${opts.provider}@${opts.fromContext || opts.clusterEntry ? opts.name || clusterName : clusterName}`;
 
     // Cluster.
     if (!opts.fromContext) {

@@ -161,7 +161,7 @@ describe('planJoin and applyJoin', () => {
     assert.match((await read(m.kubeconfig))!, /namespace: apps-v2/);
   });
 
-  test('a context or cluster name that another tool wrote is a clash: one sentence, nothing written', async () => {
+  test('a cluster name another tool uses gets a cluster entry of its own; a context name it uses is a clash', async () => {
     await mkdir(path.dirname(m.kubeconfig), { recursive: true });
     const theirs = `apiVersion: v1
 kind: Config
@@ -177,14 +177,83 @@ contexts:
 current-context: admin@prod
 `;
     await writeFile(m.kubeconfig, theirs);
-    await assert.rejects(planJoin(m.deps, profile(), 'team.yaml'), (e: unknown) => {
+    const plan = await planJoin(m.deps, profile(), 'team.yaml');
+    assert.deepEqual(plan.contexts.map((c) => [c.name, c.cluster, c.action, c.changes]), [['pocket-id@prod', 'pocket-id@prod', 'add', []], ['pocket-id@staging', 'staging', 'add', []]]);
+    await applyJoin(m.deps, profile(), plan);
+    const kc = parseDocument((await read(m.kubeconfig))!).toJS();
+    assert.equal(kc.clusters.find((c: { name: string }) => c.name === 'prod').cluster.server, 'https://192.168.1.10:6443', 'their cluster is untouched');
+    assert.equal(kc.clusters.find((c: { name: string }) => c.name === 'pocket-id@prod').cluster.server, 'https://10.0.0.1:6443');
+    assert.deepEqual(kc.contexts.find((c: { name: string }) => c.name === 'pocket-id@prod').context, { cluster: 'pocket-id@prod', user: 'pocket-id', namespace: 'apps' });
+    assert.deepEqual((await planJoin(m.deps, profile(), 'team.yaml')).contexts.map((c) => c.action), ['unchanged', 'unchanged'], 'joining again finds its own entry');
+
+    const other = await machine();
+    await mkdir(path.dirname(other.kubeconfig), { recursive: true });
+    await writeFile(other.kubeconfig, theirs.replace('- name: admin@prod', '- name: pocket-id@staging').replace('https://192.168.1.10:6443', 'https://10.0.0.1:6443'));
+    await assert.rejects(planJoin(other.deps, profile(), 'team.yaml'), (e: unknown) => {
       assert.ok(e instanceof PocketKubeError && e.code === 'join-clash', String(e));
-      assert.match(e.message, /^Cannot join acme: cluster "prod" in .*config is another tool's, with server https:\/\/192\.168\.1\.10:6443, and the team's cluster needs that name: rename that cluster .*; nothing was written\.$/);
+      assert.match(e.message, /^Cannot join acme: context "pocket-id@staging" in .*config already exists for cluster "prod" and user "admin": .*; nothing was written\.$/);
       return true;
     });
-    await writeFile(m.kubeconfig, theirs.replace('- name: admin@prod', '- name: pocket-id@staging').replace('https://192.168.1.10:6443', 'https://10.0.0.1:6443'));
-    await assert.rejects(planJoin(m.deps, profile(), 'team.yaml'), /context "pocket-id@staging" in .* already exists for cluster "prod" and user "admin"/);
-    assert.equal(await read(m.home.settingsFile), undefined, 'no provider was added');
+    assert.equal(await read(other.home.settingsFile), undefined, 'no provider was added');
+  });
+
+  test('a second team with a cluster of the same name gets its own entry, and the first team\'s context keeps its server', async () => {
+    await join(m, profile());
+    const beta: TeamProfile = {
+      ...profile(),
+      team: 'beta',
+      provider: { name: 'other', issuer: 'https://id.beta.example.com', clientId: 'client-2' },
+      clusters: [{ name: 'prod', server: 'https://6.6.6.6:6443', certificateAuthorityData: otherCa }],
+    };
+    const plan = await planJoin(m.deps, beta, 'beta.yaml');
+    assert.deepEqual(plan.contexts.map((c) => [c.name, c.cluster, c.action, c.changes]), [['other@prod', 'other@prod', 'add', []]]);
+    await applyJoin(m.deps, beta, plan);
+    const kc = parseDocument((await read(m.kubeconfig))!).toJS();
+    const server = (ctx: string) => {
+      const cluster = kc.contexts.find((c: { name: string }) => c.name === ctx).context.cluster;
+      return kc.clusters.find((c: { name: string }) => c.name === cluster).cluster.server;
+    };
+    assert.equal(server('pocket-id@prod'), 'https://10.0.0.1:6443');
+    assert.equal(server('other@prod'), 'https://6.6.6.6:6443');
+    // And acme's next revision still updates its own entry.
+    const two = profile(2);
+    two.clusters[0]!.server = 'https://10.0.0.2:6443';
+    const next = await planJoin(m.deps, two, 'team.yaml');
+    assert.deepEqual(next.contexts[0]!.changes, [{ field: 'server', from: 'https://10.0.0.1:6443', to: 'https://10.0.0.2:6443' }]);
+  });
+
+  test('the user\'s own PocketKube cluster of the same name is not re-pointed by a join', async () => {
+    const { addCluster } = await import('../kubeconfig/cluster.js');
+    await addCluster(m.home, { provider: 'mine', name: 'prod', server: 'https://10.5.5.5:6443' }, [m.kubeconfig]);
+    const plan = await planJoin(m.deps, profile(), 'team.yaml');
+    assert.deepEqual(plan.contexts.map((c) => [c.cluster, c.action, c.changes]), [['pocket-id@prod', 'add', []], ['staging', 'add', []]]);
+    await applyJoin(m.deps, profile(), plan);
+    const kc = parseDocument((await read(m.kubeconfig))!).toJS();
+    assert.equal(kc.clusters.find((c: { name: string }) => c.name === 'prod').cluster.server, 'https://10.5.5.5:6443');
+    assert.equal(kc.contexts.find((c: { name: string }) => c.name === 'mine@prod').context.cluster, 'prod');
+  });
+
+  test('a cluster the team\'s context shares with a context of the user\'s is not changed: one sentence naming both', async () => {
+    await join(m, profile());
+    const doc = parseDocument((await read(m.kubeconfig))!);
+    doc.addIn(['contexts'], { name: 'mine', context: { cluster: 'prod', user: 'pocket-id' } });
+    await writeFile(m.kubeconfig, doc.toString());
+    const before = await read(m.kubeconfig);
+    const two = profile(2);
+    two.clusters[0]!.server = 'https://10.0.0.2:6443';
+    await assert.rejects(planJoin(m.deps, two, 'team.yaml'), (e: unknown) => {
+      assert.ok(e instanceof PocketKubeError && e.code === 'join-clash', String(e));
+      assert.match(e.message, /^Cannot join acme: cluster "prod" in .*config \(used by pocket-id@prod, mine\) is also used by mine, and the team's cluster prod has server https:\/\/10\.0\.0\.2:6443, not https:\/\/10\.0\.0\.1:6443: .*kubectl config delete-context pocket-id@prod.*; nothing was written\.$/);
+      return true;
+    });
+    assert.equal(await read(m.kubeconfig), before);
+  });
+
+  test('a PocketKube user of the provider\'s name that runs the helper for another provider is a clash', async () => {
+    const { addCluster } = await import('../kubeconfig/cluster.js');
+    await addCluster(m.home, { provider: 'other', name: 'dev', server: 'https://10.5.5.5:6443' }, [m.kubeconfig]);
+    await writeFile(m.kubeconfig, (await read(m.kubeconfig))!.replace('- name: other\n', '- name: pocket-id\n').replace('user: other', 'user: pocket-id'));
+    await assert.rejects(planJoin(m.deps, profile(), 'team.yaml'), /^PocketKubeError: Cannot join acme: user "pocket-id" in .*config runs PocketKube's helper for provider other \(for other@dev\), and the team's provider needs that name/);
   });
 
   test('a profile that re-points an existing provider needs confirming, and its old secret goes', async () => {

@@ -15,7 +15,7 @@ import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { addCluster } from '../kubeconfig/cluster.js';
 import { where } from '../kubeconfig/errors.js';
-import { clusterCreatedByUs, isOurs } from '../kubeconfig/ours.js';
+import { clusterCreatedByUs, isOurs, providerOf } from '../kubeconfig/ours.js';
 import { describeOidcError } from '../oidc/oidc.js';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import { PocketKubeError } from '../platform/errors.js';
@@ -97,6 +97,11 @@ function clashSentence(kind: string, name: string, file: string, what: string): 
   return `${kind} ${JSON.stringify(name)} in ${where(file)} ${what}`;
 }
 
+/** The contexts whose `field` (cluster or user) names `entry`. */
+function contextsUsing(entries: KubeconfigEntries, field: 'cluster' | 'user', entry: string): string[] {
+  return [...entries.contexts.values()].filter((x) => str(x.body[field]) === entry).map((x) => x.name);
+}
+
 /**
  * What joining `profile` would do here, before anything is written: the provider and each context as
  * add/update/unchanged with the fields that change, whether it needs confirming, and warnings. A name
@@ -130,34 +135,51 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
   const user = entries.users.get(want.name);
   if (user && !isOurs(user.value)) {
     clashes.push(clashSentence('user', want.name, user.file, 'is another tool\'s (it is not PocketKube\'s helper), and the team\'s provider needs that name: rename that user in your kubeconfig'));
+  } else if (user && providerOf(user.value) !== undefined && providerOf(user.value) !== want.name) {
+    const users = contextsUsing(entries, 'user', want.name);
+    clashes.push(clashSentence('user', want.name, user.file, `runs PocketKube's helper for provider ${providerOf(user.value)}${users.length ? ` (for ${users.join(', ')})` : ''}, and the team's provider needs that name: rename that user (and the contexts using it) in your kubeconfig`));
   }
+  // The entries this team's last join wrote (for this provider): the only ones a join may change.
+  const recorded = new Set(record?.profile.provider.name === want.name ? record.profile.clusters.map((x) => `${want.name}@${x.name}`) : []);
+  /** A cluster entry the team may rewrite: our mark, and used by no context but this team's `context`, as joined last time. */
+  const teamOwns = (entry: string, context: string) => {
+    const users = contextsUsing(entries, 'cluster', entry);
+    return recorded.has(context) && users.every((u) => u === context) && clusterCreatedByUs(entries.clusters.get(entry)?.body);
+  };
   const contexts: JoinPlan['contexts'] = [];
   for (const c of profile.clusters) {
     const name = `${want.name}@${c.name}`;
     const changes: JoinChange[] = [];
-    const cluster = entries.clusters.get(c.name);
+    const ctx = entries.contexts.get(name);
+    // The cluster entry: the one the team's context uses; for a new context the profile's name, unless that
+    // entry is someone else's (another team's, the user's, another tool's): then one of its own, PROVIDER@CLUSTER.
+    const entryName = ctx ? (str(ctx.body['cluster']) ?? c.name) : !entries.clusters.has(c.name) || teamOwns(c.name, name) ? c.name : name;
+    const cluster = entries.clusters.get(entryName);
+    if (ctx && (!isOurs(entries.users.get(str(ctx.body['user']) ?? '')?.value) || str(ctx.body['user']) !== want.name || !cluster)) {
+      clashes.push(clashSentence('context', name, ctx.file, `already exists for cluster ${JSON.stringify(str(ctx.body['cluster']) ?? '')} and user ${JSON.stringify(str(ctx.body['user']) ?? '')}: rename it with \`kubectl config rename-context\``));
+      continue;
+    }
     if (cluster) {
       const server = str(cluster.body['server']);
       const caData = str(cluster.body['certificate-authority-data'])?.replace(/\s/g, '');
       const sameServer = server === c.server;
       const sameCa = caData === c.certificateAuthorityData && !cluster.body['insecure-skip-tls-verify'];
-      if (clusterCreatedByUs(cluster.body)) {
+      if (sameServer && sameCa) {
+        // Nothing to change in it.
+      } else if (teamOwns(entryName, name)) {
         if (!sameServer) changes.push({ field: 'server', ...(server ? { from: server } : {}), to: c.server });
         if (!sameCa) {
           const before = await clusterCaData(cluster);
           changes.push({ field: 'certificateAuthorityData', ...(before ? { from: caFingerprint(pemOf(before)) } : {}), to: caFingerprint(pemOf(c.certificateAuthorityData)) });
         }
-      } else if (!sameServer || !sameCa) {
-        clashes.push(clashSentence('cluster', c.name, cluster.file, `is another tool's, with ${sameServer ? 'a different CA' : `server ${server ?? '(none)'}`}, and the team's cluster needs that name: rename that cluster (and the contexts using it) in your kubeconfig`));
+      } else {
+        const users = contextsUsing(entries, 'cluster', entryName);
+        const why = !clusterCreatedByUs(cluster.body) ? 'is another tool\'s' : recorded.has(name) ? `is also used by ${users.filter((u) => u !== name).join(', ')}` : `was not written by joining ${profile.team}`;
+        clashes.push(clashSentence('cluster', entryName, cluster.file, `(used by ${users.join(', ') || 'no context'}) ${why}, and the team's cluster ${c.name} has ${sameServer ? 'a different CA' : `server ${c.server}, not ${server ?? '(none)'}`}: a join changes no cluster that other contexts use, so delete context ${name} (\`kubectl config delete-context ${name}\`) and join again to give it a cluster of its own`));
       }
     }
-    const ctx = entries.contexts.get(name);
     let namespace: string | undefined = c.namespace;
     if (ctx) {
-      const ctxUser = entries.users.get(str(ctx.body['user']) ?? '');
-      if (!isOurs(ctxUser?.value) || str(ctx.body['user']) !== want.name || str(ctx.body['cluster']) !== c.name) {
-        clashes.push(clashSentence('context', name, ctx.file, `already exists for cluster ${JSON.stringify(str(ctx.body['cluster']) ?? '')} and user ${JSON.stringify(str(ctx.body['user']) ?? '')}: rename it with \`kubectl config rename-context\``));
-      }
       const have = str(ctx.body['namespace']);
       namespace = have;
       if (c.namespace !== undefined && have !== c.namespace) {
@@ -174,7 +196,7 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
     const action = !ctx ? 'add' : changes.length ? 'update' : 'unchanged';
     contexts.push({
       name,
-      cluster: c.name,
+      cluster: entryName,
       server: c.server,
       file: ctx?.file ?? entries.target,
       ...(namespace !== undefined ? { namespace } : {}),
@@ -279,11 +301,11 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
 
   for (const ctx of fresh.contexts) {
     if (ctx.action === 'unchanged') continue;
-    const c = profile.clusters.find((x) => x.name === ctx.cluster)!;
+    const c = profile.clusters.find((x) => `${want.name}@${x.name}` === ctx.name)!;
     const setNamespace = ctx.action === 'add' ? c.namespace : ctx.changes.some((ch) => ch.field === 'namespace') ? c.namespace : undefined;
     await addCluster(
       deps.home,
-      { provider: want.name, name: c.name, server: c.server, caData: c.certificateAuthorityData, namespace: setNamespace, use: ctx.name === fresh.currentContext },
+      { provider: want.name, name: c.name, clusterEntry: ctx.cluster, server: c.server, caData: c.certificateAuthorityData, namespace: setNamespace, use: ctx.name === fresh.currentContext },
       deps.kubeconfigFiles,
     );
   }
