@@ -68,6 +68,8 @@ export interface JoinPlan {
   warnings: string[];
   /** The context that becomes kubectl's current one: only when the kubeconfig has none yet (a fresh machine). */
   currentContext?: string;
+  /** sha256 of the profile planned (every field): a join applies exactly the profile that was shown, or nothing. */
+  profileDigest?: string;
 }
 
 /** What a finished join did, and the sign-in it started (if the session was not already signed in). */

@@ -308,4 +308,23 @@ current-context: admin@prod
     await assert.rejects(applyJoin(m.deps, profile(), plan), (e: unknown) => e instanceof PocketKubeError && e.code === 'plan-changed');
     assert.equal(await read(m.kubeconfig), undefined);
   });
+
+  test('a profile that differs from the one planned in any field is refused: an added cluster\'s CA or namespace, the provider\'s scopes', async () => {
+    const plan = await planJoin(m.deps, profile(), 'team.yaml');
+    const otherCluster = profile();
+    otherCluster.clusters[0]!.certificateAuthorityData = otherCa;
+    const otherNamespace = profile();
+    otherNamespace.clusters[1]!.namespace = 'kube-system';
+    const otherScopes = profile();
+    otherScopes.provider.scopes = ['openid', 'email', 'offline_access'];
+    for (const changed of [otherCluster, otherNamespace, otherScopes]) {
+      await assert.rejects(applyJoin(m.deps, changed, plan), (e: unknown) => {
+        assert.ok(e instanceof PocketKubeError && e.code === 'plan-changed', String(e));
+        assert.match(e.message, /^What joining acme would change is no longer what was shown \(the profile, .*; nothing was written\.$/);
+        return true;
+      });
+    }
+    assert.equal(await read(m.kubeconfig), undefined);
+    assert.equal(await read(m.home.settingsFile), undefined);
+  });
 });

@@ -8,6 +8,7 @@
  * tool's entries (a name clash stops the join), a context's namespace the user changed since the team's last
  * join (or that was set before any join), and a provider's own CA file when the profile names no CA.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -219,6 +220,7 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
     contexts,
     needsConfirmation: repointed || (older && changesAnything),
     warnings,
+    profileDigest: profileDigest(profile),
   };
   if (entries.currentContext === undefined && contexts.some((c) => c.action === 'add')) {
     plan.currentContext = contexts.find((c) => c.action === 'add')!.name;
@@ -226,10 +228,16 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
   return plan;
 }
 
-/** The parts of a plan the user agreed to: if these differ when applying, the user must look again. */
-function agreed(plan: JoinPlan): string {
-  return JSON.stringify([plan.provider, plan.contexts.map((c) => [c.name, c.action, c.changes]), plan.needsConfirmation]);
+/** JSON with object keys sorted: the same value gives the same text however it was built or sent. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
+
+const profileDigest = (profile: TeamProfile) => createHash('sha256').update(canonical(profile)).digest('hex');
 
 /**
  * Checks that the issuer's discovery document names this issuer exactly (as kube-apiserver will compare
@@ -264,8 +272,9 @@ export async function checkIssuerDiscovery(provider: TeamProvider, timeoutMs = 1
  */
 export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: JoinPlan, opts: { confirmed?: boolean } = {}): Promise<JoinResult> {
   const fresh = await planJoin(deps, profile, plan.source);
-  if (agreed(fresh) !== agreed(plan)) {
-    throw new PocketKubeError('plan-changed', `What joining ${profile.team} would change is no longer what was shown (the providers or the kubeconfig changed meanwhile): look at the plan again and confirm; nothing was written.`);
+  // Every field of the plan, and the digest of every field of the profile: the user agreed to all of it.
+  if (canonical(fresh) !== canonical(plan)) {
+    throw new PocketKubeError('plan-changed', `What joining ${profile.team} would change is no longer what was shown (the profile, the providers or the kubeconfig changed since): look at the plan again and confirm; nothing was written.`);
   }
   if (fresh.needsConfirmation && !opts.confirmed) {
     throw new PocketKubeError('needs-confirmation', `Joining ${profile.team} ${fresh.provider.changes.some((c) => c.field === 'issuer' || c.field === 'clientId') ? `changes where provider ${profile.provider.name} signs in` : 'goes back to an older revision'}, which must be confirmed: run it on a terminal and answer y, or pass --yes; nothing was written.`);
