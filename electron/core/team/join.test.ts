@@ -277,6 +277,27 @@ current-context: admin@prod
     assert.equal(await m.store.get(secretKeys.clientSecret('pocket-id')), undefined);
   });
 
+  test('a profile that changes an existing provider\'s issuer CA needs confirming, and the old CA stays until it is', async () => {
+    await join(m, profile());
+    const caFile = (await m.registry.get('pocket-id'))!.caFile!;
+    const before = await read(caFile);
+    const two = profile(2);
+    two.provider.caData = Buffer.from(otherCa, 'base64').toString('utf8');
+    const plan = await planJoin(m.deps, two, 'team.yaml');
+    assert.deepEqual(plan.provider.changes.map((c) => c.field), ['caData']);
+    assert.equal(plan.needsConfirmation, true);
+    assert.deepEqual(plan.reasons, ['issuer-ca']);
+    assert.match(plan.warnings.join('\n'), /Provider pocket-id will trust another certificate authority for https:\/\/id\.example\.com \(.* becomes .*\): confirm only if/);
+    await assert.rejects(applyJoin(m.deps, two, plan), (e: unknown) => {
+      assert.ok(e instanceof PocketKubeError && e.code === 'needs-confirmation', String(e));
+      assert.equal(e.message, 'Joining acme changes the certificate authority provider pocket-id trusts for its issuer, which must be confirmed: run it on a terminal and answer y, or pass --yes; nothing was written.');
+      return true;
+    });
+    assert.equal(await read(caFile), before);
+    await applyJoin(m.deps, two, plan, { confirmed: true });
+    assert.notEqual(await read(caFile), before);
+  });
+
   test('an older revision than the one joined is a warning and needs confirming when it changes anything', async () => {
     const two = profile(2);
     two.clusters[1]!.server = 'https://10.0.2.1:6443';

@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../platform/atomic-file.js';
 import { PocketKubeError } from '../platform/errors.js';
 import { ensureHome, type Home } from '../platform/home.js';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, providerFromInput, type ProviderConfig } from '../session/providers.js';
-import type { JoinChange, JoinPlan, JoinResult, TeamProfile, TeamProvider } from '../../shared/team.js';
+import type { JoinChange, JoinPlan, JoinReason, JoinResult, TeamProfile, TeamProvider } from '../../shared/team.js';
 import { clusterCaData, readKubeconfigEntries, type KubeconfigEntries } from './kubeconfig-entries.js';
 import { caFingerprint } from './profile.js';
 
@@ -124,6 +124,11 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
     warnings.push(`Provider ${want.name}'s stored client secret will be removed: the team's client is public (PKCE), and a secret must not follow a provider to another issuer or client.`);
   }
   if (repointed) warnings.push(`Provider ${want.name} will point at ${want.issuer} (client ${want.clientId}) instead of ${existing!.issuer} (client ${existing!.clientId}); you will sign in again.`);
+  // The issuer's CA is what PocketKube trusts to be the issuer: swapping it is as weighty as the issuer itself.
+  const caSwap = pChanges.find((c) => c.field === 'caData');
+  if (caSwap) {
+    warnings.push(`Provider ${want.name} will trust ${caSwap.from ? 'another' : 'a'} certificate authority for ${want.issuer} (${caSwap.from ? `${caSwap.from} becomes ` : ''}${caSwap.to}): confirm only if your admin told you the issuer's certificate changed.`);
+  }
 
   const record = await readJoinRecord(deps.home, profile.team);
   const older = record !== undefined && profile.revision < record.revision;
@@ -218,14 +223,31 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
     revision: profile.revision,
     provider: { name: want.name, issuer: want.issuer, clientId: want.clientId, action: providerAction, changes: pChanges },
     contexts,
-    needsConfirmation: repointed || (older && changesAnything),
+    needsConfirmation: false,
     warnings,
     profileDigest: profileDigest(profile),
   };
+  const reasons: JoinReason[] = [];
+  if (repointed) reasons.push('provider-identity');
+  if (caSwap) reasons.push('issuer-ca');
+  if (older && changesAnything) reasons.push('older-revision');
+  plan.needsConfirmation = reasons.length > 0;
+  plan.reasons = reasons;
   if (entries.currentContext === undefined && contexts.some((c) => c.action === 'add')) {
     plan.currentContext = contexts.find((c) => c.action === 'add')!.name;
   }
   return plan;
+}
+
+/** Why `plan` needs confirming, as words after "Joining TEAM" (e.g. "changes where provider pid signs in and goes back to an older revision"). */
+export function confirmationWords(plan: JoinPlan): string {
+  const words: Record<JoinReason, string> = {
+    'provider-identity': `changes where provider ${plan.provider.name} signs in`,
+    'issuer-ca': `changes the certificate authority provider ${plan.provider.name} trusts for its issuer`,
+    'older-revision': 'goes back to an older revision',
+  };
+  const parts = (plan.reasons ?? []).map((r) => words[r]);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'changes what was joined before');
 }
 
 /** JSON with object keys sorted: the same value gives the same text however it was built or sent. */
@@ -277,7 +299,7 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
     throw new PocketKubeError('plan-changed', `What joining ${profile.team} would change is no longer what was shown (the profile, the providers or the kubeconfig changed since): look at the plan again and confirm; nothing was written.`);
   }
   if (fresh.needsConfirmation && !opts.confirmed) {
-    throw new PocketKubeError('needs-confirmation', `Joining ${profile.team} ${fresh.provider.changes.some((c) => c.field === 'issuer' || c.field === 'clientId') ? `changes where provider ${profile.provider.name} signs in` : 'goes back to an older revision'}, which must be confirmed: run it on a terminal and answer y, or pass --yes; nothing was written.`);
+    throw new PocketKubeError('needs-confirmation', `Joining ${profile.team} ${confirmationWords(fresh)}, which must be confirmed: run it on a terminal and answer y, or pass --yes; nothing was written.`);
   }
   const record = await readJoinRecord(deps.home, profile.team);
   const changes = fresh.provider.action !== 'unchanged' || fresh.contexts.some((c) => c.action !== 'unchanged');
