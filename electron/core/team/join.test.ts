@@ -308,6 +308,58 @@ current-context: admin@prod
     await assert.rejects(applyJoin(m.deps, profile(1), plan), /goes back to an older revision, which must be confirmed/);
   });
 
+  test('a 30-cluster join is one kubeconfig write: the backup is the file before the join', async () => {
+    const mine = `apiVersion: v1
+kind: Config
+# my own cluster
+clusters:
+- name: home
+  cluster: {server: 'https://192.168.1.10:6443'}
+users:
+- name: me
+  user: {token: abc}
+contexts:
+- name: me@home
+  context: {cluster: home, user: me}
+current-context: me@home
+`;
+    await mkdir(path.dirname(m.kubeconfig), { recursive: true });
+    await writeFile(m.kubeconfig, mine);
+    const many = profile();
+    many.clusters = Array.from({ length: 30 }, (_, i) => ({ name: `c${i}`, server: `https://10.1.0.${i + 1}:6443`, certificateAuthorityData: clusterCa }));
+    await join(m, many);
+    assert.equal(await read(`${m.kubeconfig}.pocketkube.bak`), mine);
+    const kc = parseDocument((await read(m.kubeconfig))!).toJS();
+    assert.equal(kc.contexts.length, 31);
+    assert.equal(kc.users.filter((u: { name: string }) => u.name === 'pocket-id').length, 1, 'one user for all 30 contexts');
+  });
+
+  test('a kubeconfig write that fails midway writes no context and adds no provider', async () => {
+    // Between the plan and the write, another tool takes the name of the team's second context.
+    m.deps.checkIssuer = async () => {
+      await mkdir(path.dirname(m.kubeconfig), { recursive: true });
+      await writeFile(m.kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- name: theirs
+  cluster: {server: 'https://192.168.1.10:6443'}
+users:
+- name: admin
+  user: {token: abc}
+contexts:
+- name: pocket-id@staging
+  context: {cluster: theirs, user: admin}
+`);
+    };
+    const plan = await planJoin(m.deps, profile(), 'team.yaml');
+    const before = await read(m.kubeconfig);
+    await assert.rejects(applyJoin(m.deps, profile(), plan), /context "pocket-id@staging" .* already exists for cluster "theirs" and user "admin".*nothing was written/);
+    assert.equal(before, undefined);
+    assert.doesNotMatch((await read(m.kubeconfig))!, /pocket-id@prod/, 'the first context was not written either');
+    assert.equal(await m.registry.get('pocket-id'), undefined, 'no provider was added');
+    assert.equal(await read(joinRecordPath(m.home, 'acme')), undefined);
+  });
+
   test('an issuer its discovery document does not confirm writes nothing', async () => {
     const bad = await machine({ issuerOk: false });
     await assert.rejects(join(bad, profile()), /discovery says another issuer/);

@@ -1,7 +1,7 @@
 /**
  * Joining a team: what a profile would change here (planJoin, a pure decision over the providers, the
  * kubeconfig and the last join of that team) and doing it (applyJoin: the issuer checked against its
- * discovery document first, then the provider, then the contexts through the same writer as `cluster add`).
+ * discovery document first, then every context in one write of the same writer as `cluster add`, then the provider).
  * Starting the sign-in is the caller's: the CLI opens the browser as `pocketkube login` does, the window its way.
  *
  * What is the user's, and so never changed by a join: contexts and clusters not named by the profile, another
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { addCluster } from '../kubeconfig/cluster.js';
+import { addClusters } from '../kubeconfig/cluster.js';
 import { where } from '../kubeconfig/errors.js';
 import { clusterCreatedByUs, isOurs, providerOf } from '../kubeconfig/ours.js';
 import { describeOidcError } from '../oidc/oidc.js';
@@ -287,8 +287,8 @@ export async function checkIssuerDiscovery(provider: TeamProvider, timeoutMs = 1
 }
 
 /**
- * Does what `plan` showed: checks the issuer's discovery document, then adds or updates the provider and
- * writes the contexts with `cluster add`'s writer, then records the join. The plan is made again first: if
+ * Does what `plan` showed: checks the issuer's discovery document, then writes every context in one
+ * transaction of `cluster add`'s writer, then adds or updates the provider, then records the join. The plan is made again first: if
  * what it would do changed since the user saw it, or it needs confirming and `confirmed` is not set, nothing
  * is written. The caller starts the sign-in and fills in `signedIn` / `signIn`.
  */
@@ -308,6 +308,15 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
   await (deps.checkIssuer ?? checkIssuerDiscovery)(profile.provider);
 
   const want = profile.provider;
+  // Every context in one kubeconfig write (one backup: the file before the join; all of it or nothing), and
+  // only then the provider: a write that fails leaves neither.
+  const toWrite = fresh.contexts.filter((ctx) => ctx.action !== 'unchanged').map((ctx) => {
+    const c = profile.clusters.find((x) => `${want.name}@${x.name}` === ctx.name)!;
+    const setNamespace = ctx.action === 'add' ? c.namespace : ctx.changes.some((ch) => ch.field === 'namespace') ? c.namespace : undefined;
+    return { provider: want.name, name: c.name, clusterEntry: ctx.cluster, server: c.server, caData: c.certificateAuthorityData, namespace: setNamespace, use: ctx.name === fresh.currentContext };
+  });
+  await addClusters(deps.home, toWrite, deps.kubeconfigFiles);
+
   if (fresh.provider.action !== 'unchanged') {
     const existing = (await deps.providers()).find((p) => p.name === want.name);
     let caFile = existing?.caFile;
@@ -328,17 +337,6 @@ export async function applyJoin(deps: JoinDeps, profile: TeamProfile, plan: Join
       caFile,
     });
     await deps.saveProvider(provider);
-  }
-
-  for (const ctx of fresh.contexts) {
-    if (ctx.action === 'unchanged') continue;
-    const c = profile.clusters.find((x) => `${want.name}@${x.name}` === ctx.name)!;
-    const setNamespace = ctx.action === 'add' ? c.namespace : ctx.changes.some((ch) => ch.field === 'namespace') ? c.namespace : undefined;
-    await addCluster(
-      deps.home,
-      { provider: want.name, name: c.name, clusterEntry: ctx.cluster, server: c.server, caData: c.certificateAuthorityData, namespace: setNamespace, use: ctx.name === fresh.currentContext },
-      deps.kubeconfigFiles,
-    );
   }
 
   const joined: JoinRecord = { team: profile.team, revision: profile.revision, source: plan.source, joinedAt: (deps.now?.() ?? new Date()).toISOString(), profile };
