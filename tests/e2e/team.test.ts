@@ -212,3 +212,41 @@ test('with no agent running, join writes the provider and contexts, then says ho
   assert.match((await read(dev.settings))!, /"issuer": "https:\/\/localhost:\d+"/);
   assert.match((await read(dev.kubeconfig))!, /name: pocket-id@talos-two/);
 });
+
+test('an admin whose context reuses talosctl\'s cluster exports its context\'s name, and joining it on the same machine changes no byte', async () => {
+  const me = developer('admin-from-context');
+  await mkdir(path.dirname(me.kubeconfig), { recursive: true });
+  const ca = (await readFile(admin.api.caFile)).toString('base64');
+  // What talosctl writes: an admin context on a cluster named after the Talos cluster.
+  await writeFile(me.kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- name: talos-x
+  cluster:
+    server: ${admin.api.server}
+    certificate-authority-data: ${ca}
+users:
+- name: admin@talos-x
+  user:
+    client-certificate-data: ${ca}
+contexts:
+- name: admin@talos-x
+  context:
+    cluster: talos-x
+    user: admin@talos-x
+current-context: admin@talos-x
+`);
+  const add = await me.cli(['provider', 'add', admin.provider, '--issuer', admin.pocketId.issuer, '--client-id', admin.clientId, '--callback-port', String(admin.callbackPort), '--ca-file', admin.pocketId.caFile]);
+  assert.equal(add.code, 0, add.stderr);
+  const cluster = await me.cli(['cluster', 'add', 'prod', '--provider', admin.provider, '--from-context', 'admin@talos-x']);
+  assert.equal(cluster.code, 0, cluster.stderr + cluster.stdout);
+  const file = path.join(path.dirname(me.kubeconfig), 'team.yaml');
+  const exported = await me.cli(['team', 'export', '--team', 'solo', '-o', file]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(await readFile(file, 'utf8'), /- name: prod\n/);
+  const before = await readFile(me.kubeconfig);
+  const joined = await me.cli(['join', file, '--no-sign-in']);
+  assert.equal(joined.code, 0, joined.stderr);
+  assert.match(joined.stdout, /= context pocket-id@prod /);
+  assert.deepEqual(await readFile(me.kubeconfig), before, 'the kubeconfig did not change');
+});

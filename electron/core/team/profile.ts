@@ -466,7 +466,9 @@ export async function exportTeamProfile(deps: ExportDeps, opts: ExportOptions = 
   const clusters: TeamCluster[] = picked.map((c) => {
     if (!c.server) throw new PocketKubeError('nothing-to-export', `Context ${c.context}'s cluster ${c.cluster} has no server in ${c.file}; fix it or leave the context out with --context.`);
     if (!c.caData) throw new PocketKubeError('nothing-to-export', `Context ${c.context}'s cluster ${c.cluster} has no CA data in ${c.file} (a developer's kubectl could not check the server); give it certificate-authority-data, or leave the context out with --context.`);
-    const out: TeamCluster = { name: c.cluster, server: c.server, certificateAuthorityData: c.caData };
+    // The name the admin's context uses (PROVIDER@NAME), so developers get the same context names.
+    const name = c.context.startsWith(`${p!.name}@`) ? c.context.slice(p!.name.length + 1) : c.cluster;
+    const out: TeamCluster = { name, server: c.server, certificateAuthorityData: c.caData };
     if (c.namespace) out.namespace = c.namespace;
     if (opts.group) out.group = opts.group;
     return out;
