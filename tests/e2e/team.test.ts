@@ -250,3 +250,27 @@ current-context: admin@talos-x
   assert.match(joined.stdout, /= context pocket-id@prod /);
   assert.deepEqual(await readFile(me.kubeconfig), before, 'the kubeconfig did not change');
 });
+
+test('a confidential provider is refused by export, and the commands the refusal gives make it exportable', async () => {
+  const me = developer('admin-confidential');
+  const secretFile = path.join(admin.dir, 'confidential-secret');
+  await writeFile(secretFile, 's3cret-value\n', { mode: 0o600 });
+  const base = ['provider', 'add', admin.provider, '--issuer', admin.pocketId.issuer, '--client-id', admin.clientId, '--callback-port', String(admin.callbackPort), '--ca-file', admin.pocketId.caFile];
+  assert.equal((await me.cli([...base, '--client-secret-file', secretFile])).code, 0);
+  const cluster = await me.cli(['cluster', 'add', 'prod', '--provider', admin.provider, '--server', admin.api.server, '--ca-file', admin.api.caFile]);
+  assert.equal(cluster.code, 0, cluster.stderr);
+  const refused = await me.cli(['team', 'export']);
+  assert.equal(refused.code, 1);
+  assert.doesNotMatch(refused.stderr, /s3cret/);
+  const commands = [...refused.stderr.matchAll(/`(pocketkube [^`]+)`/g)].map((m) => m[1]!);
+  assert.equal(commands.length, 2, refused.stderr);
+  // Do exactly what it says (its words split as a shell would: no quoting is needed for these paths).
+  for (const command of commands) {
+    const r = await me.cli(command.split(' ').slice(1));
+    assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+  }
+  const exported = await me.cli(['team', 'export']);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /- name: prod\n/);
+  assert.match(exported.stdout, new RegExp(`callbackPort: ${admin.callbackPort}`));
+});

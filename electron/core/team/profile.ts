@@ -426,7 +426,13 @@ export async function exportTeamProfile(deps: ExportDeps, opts: ExportOptions = 
   else throw new PocketKubeError('unknown_provider', `Several providers are configured (${providers.map((x) => x.name).join(', ')}); name the one to export with --provider.`);
   p = p!;
   if (p.confidential) {
-    throw new PocketKubeError('confidential-provider', `Provider ${p.name} has a client secret, so it cannot be exported: ${PUBLIC_CLIENT_REASON}, add it again without a secret (\`pocketkube provider add ${p.name} --issuer ${p.issuer} --client-id ID\`) and export again.`);
+    // Adding it again keeps the stored secret while the client is the same (saveProvider): it must go first.
+    const q = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+    const again = [`pocketkube provider add ${q(p.name)} --issuer ${q(p.issuer)} --client-id ${q(p.clientId)}`];
+    if (!isDeepStrictEqual(p.scopes, DEFAULT_SCOPES)) again.push(...p.scopes.map((x) => `--scope ${q(x)}`));
+    if (p.callbackPort !== DEFAULT_CALLBACK_PORT) again.push(`--callback-port ${p.callbackPort}`);
+    if (p.caFile) again.push(`--ca-file ${q(p.caFile)}`);
+    throw new PocketKubeError('confidential-provider', `Provider ${p.name} has a client secret, so it cannot be exported: ${PUBLIC_CLIENT_REASON}, then drop the stored secret with \`pocketkube provider remove ${q(p.name)}\` and \`${again.join(' ')}\` (your contexts stay), and export again.`);
   }
   const where = 'the export';
   const provider: TeamProvider = { name: p.name, issuer: p.issuer, clientId: p.clientId };
