@@ -274,3 +274,17 @@ test('a confidential provider is refused by export, and the commands the refusal
   assert.match(exported.stdout, /- name: prod\n/);
   assert.match(exported.stdout, new RegExp(`callbackPort: ${admin.callbackPort}`));
 });
+
+test('on a terminal, the question names why it is asked: an older revision, not a provider change', async () => {
+  const dev = developer('dev-tty-older');
+  const newer = path.join(admin.dir, 'acme-r2.yaml');
+  const text2 = profileText.replace(/^revision: 1$/m, 'revision: 2').replace(/(- name: talos-two\n\s+server: )\S+/, '$1https://127.0.0.1:1');
+  assert.notEqual(text2, profileText);
+  await writeFile(newer, text2);
+  const r2 = await dev.cli(['join', newer, '--no-sign-in']);
+  assert.equal(r2.code, 0, r2.stderr);
+  const no = await run('/usr/bin/script', ['-qec', `${HELPER} join ${profileFile} --no-sign-in`, '/dev/null'], dev.env, { timeoutMs: 60_000, input: 'n\n' });
+  assert.equal(no.code, 1, no.stdout);
+  assert.match(no.stdout, /Join acme, which goes back to an older revision \(see above\)\? \[y\/N\] /);
+  assert.doesNotMatch(no.stdout, /provider change/);
+});
