@@ -207,6 +207,7 @@ current-context: admin@prod
     };
     const plan = await planJoin(m.deps, beta, 'beta.yaml');
     assert.deepEqual(plan.contexts.map((c) => [c.name, c.cluster, c.action, c.changes]), [['other@prod', 'other@prod', 'add', []]]);
+    assert.match(plan.warnings.join('\n'), /Your kubeconfig already has a cluster named prod \(used by pocket-id@prod\), which this join leaves as it is: other@prod gets a cluster entry of its own, named other@prod\./);
     await applyJoin(m.deps, beta, plan);
     const kc = parseDocument((await read(m.kubeconfig))!).toJS();
     const server = (ctx: string) => {

@@ -160,6 +160,10 @@ export async function planJoin(deps: JoinDeps, profile: TeamProfile, source: str
     // The cluster entry: the one the team's context uses; for a new context the profile's name, unless that
     // entry is someone else's (another team's, the user's, another tool's): then one of its own, PROVIDER@CLUSTER.
     const entryName = ctx ? (str(ctx.body['cluster']) ?? c.name) : !entries.clusters.has(c.name) || teamOwns(c.name, name) ? c.name : name;
+    if (!ctx && entryName !== c.name) {
+      const users = contextsUsing(entries, 'cluster', c.name);
+      warnings.push(`Your kubeconfig already has a cluster named ${c.name}${users.length ? ` (used by ${users.join(', ')})` : ''}, which this join leaves as it is: ${name} gets a cluster entry of its own, named ${name}.`);
+    }
     const cluster = entries.clusters.get(entryName);
     if (ctx && (!isOurs(entries.users.get(str(ctx.body['user']) ?? '')?.value) || str(ctx.body['user']) !== want.name || !cluster)) {
       clashes.push(clashSentence('context', name, ctx.file, `already exists for cluster ${JSON.stringify(str(ctx.body['cluster']) ?? '')} and user ${JSON.stringify(str(ctx.body['user']) ?? '')}: rename it with \`kubectl config rename-context\``));
