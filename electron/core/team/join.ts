@@ -4,9 +4,11 @@
  * discovery document first, then every context in one write of the same writer as `cluster add`, then the provider).
  * Starting the sign-in is the caller's: the CLI opens the browser as `pocketkube login` does, the window its way.
  *
- * What is the user's, and so never changed by a join: contexts and clusters not named by the profile, another
- * tool's entries (a name clash stops the join), a context's namespace the user changed since the team's last
- * join (or that was set before any join), and a provider's own CA file when the profile names no CA.
+ * What is the user's, and so never changed by a join: contexts and clusters not named by the profile, any
+ * cluster entry a context other than the team's uses or the team's last join did not write (a new context gets
+ * an entry of its own, PROVIDER@CLUSTER; an existing one stops the join), another tool's entries (a name clash
+ * stops the join), a context's namespace the user changed since the team's last join (or that was set before
+ * any join), and a provider's own CA file when the profile names no CA.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
