@@ -39,8 +39,8 @@ export class AppController extends EventEmitter {
   private kubeconfigSeen?: string;
   private unsubscribe?: () => void;
   private current?: AppState;
-  /** The plan the window last showed, per source: a join does what was shown, or nothing. */
-  private previewed?: { key: string; plan: JoinPlan };
+  /** The profile and plan the window last showed, per source: a join applies that very profile (not a second read of the source), or nothing. */
+  private previewed?: { key: string; read: { profile: TeamProfile; source: string }; plan: JoinPlan };
 
   constructor(private readonly options: ControllerOptions) {
     super();
@@ -165,15 +165,16 @@ export class AppController extends EventEmitter {
   private async previewJoin(source: JoinSource): Promise<JoinPlan> {
     const read = await this.readJoinSource(source);
     const plan = await planJoin(this.joinDeps(), read.profile, read.source);
-    this.previewed = { key: JSON.stringify(source), plan };
+    this.previewed = { key: JSON.stringify(source), read, plan };
     return plan;
   }
 
   /** Joins as previewed, shows the new contexts, and starts the sign-in unless the session already holds. */
   private async join(source: JoinSource, options: { confirmed: boolean }): Promise<JoinResult> {
-    const read = await this.readJoinSource(source);
     const deps = this.joinDeps();
-    const seen = this.previewed?.key === JSON.stringify(source) ? this.previewed.plan : await planJoin(deps, read.profile, read.source);
+    const shown = this.previewed?.key === JSON.stringify(source) ? this.previewed : undefined;
+    const read = shown?.read ?? (await this.readJoinSource(source));
+    const seen = shown?.plan ?? (await planJoin(deps, read.profile, read.source));
     const result = await applyJoin(deps, read.profile, seen, { confirmed: Boolean(options?.confirmed) });
     this.previewed = undefined;
     await this.readContexts();

@@ -169,6 +169,22 @@ describe('what the window asks before joining', () => {
     assert.match(p.question!, /client id from k8s to k9s/);
   });
 
+  test('an issuer CA change on an existing provider is highlighted and asked about, with an older revision named too', () => {
+    const p = joinPrompt(
+      plan({
+        provider: { name: 'acme', issuer: 'https://id.acme.example', clientId: 'k8s', action: 'update', changes: [{ field: 'caData', from: 'SHA256 AA:BB', to: 'SHA256 CC:DD' }] },
+        needsConfirmation: true,
+        reasons: ['issuer-ca', 'older-revision'],
+      }),
+    );
+    assert.equal(p.lines[0]!.highlighted, true);
+    assert.equal(p.needsConfirmation, true);
+    assert.equal(
+      p.question,
+      'This changes the existing provider acme: issuer certificate authority from SHA256 AA:BB to SHA256 CC:DD. Its sign-ins then trust the new certificate authority. Revision 3 of acme-platform is older than the one you joined before (see the warnings), so joining goes back to older settings. Join anyway?',
+    );
+  });
+
   test('a scope change updates the provider without a second question', () => {
     const p = joinPrompt(plan({ provider: { name: 'acme', issuer: 'https://id.acme.example', clientId: 'k8s', action: 'update', changes: [{ field: 'scopes', from: 'openid', to: 'openid groups' }] } }));
     assert.equal(p.lines[0]!.highlighted, false);

@@ -130,12 +130,14 @@ export interface JoinPrompt {
   warnings: string[];
 }
 
-const IDENTITY_FIELDS = new Set(['issuer', 'clientId']);
+/** Changes to an existing provider that are asked about: where it signs in, and whom it trusts to be the issuer. */
+const CONFIRMED_FIELDS = new Set(['issuer', 'clientId', 'caData']);
+const FIELD_WORDS: Record<string, string> = { clientId: 'client id', caData: 'issuer certificate authority' };
 
 /** The preview and the question of the Join view, from the engine's plan. */
 export function joinPrompt(plan: JoinPlan): JoinPrompt {
   const providerChanges = plan.provider.action === 'update' ? plan.provider.changes : [];
-  const identity = providerChanges.filter((c) => IDENTITY_FIELDS.has(c.field));
+  const identity = providerChanges.filter((c) => CONFIRMED_FIELDS.has(c.field));
   const lines: JoinLine[] = [
     {
       kind: 'provider',
@@ -156,15 +158,19 @@ export function joinPrompt(plan: JoinPlan): JoinPrompt {
     })),
   ];
   const changeCount = lines.filter((l) => l.action !== 'unchanged').length;
-  // The engine decides; an identity change it did not flag is asked about all the same.
+  // The engine decides; an identity or CA change it did not flag is asked about all the same.
   const needsConfirmation = plan.needsConfirmation || identity.length > 0;
-  const question = !needsConfirmation
-    ? undefined
-    : identity.length
+  // Plans from before `reasons` existed: a flagged plan without an identity change was an older revision.
+  const older = plan.reasons ? plan.reasons.includes('older-revision') : plan.needsConfirmation && identity.length === 0;
+  const parts = [
+    identity.length
       ? `This changes the existing provider ${plan.provider.name}: ${identity
-          .map((c) => `${c.field === 'clientId' ? 'client id' : c.field} from ${c.from ?? '(none)'} to ${c.to ?? '(none)'}`)
-          .join(', and ')}. Its sign-ins and every context using it then go to the new one. Join anyway?`
-      : `Revision ${plan.revision} of ${plan.team} is older than the one you joined before (see the warnings), so joining goes back to older settings. Join anyway?`;
+          .map((c) => `${FIELD_WORDS[c.field] ?? c.field} from ${c.from ?? '(none)'} to ${c.to ?? '(none)'}`)
+          .join(', and ')}. ${identity.some((c) => c.field !== 'caData') ? 'Its sign-ins and every context using it then go to the new one.' : 'Its sign-ins then trust the new certificate authority.'}`
+      : '',
+    older ? `Revision ${plan.revision} of ${plan.team} is older than the one you joined before (see the warnings), so joining goes back to older settings.` : '',
+  ].filter(Boolean);
+  const question = needsConfirmation && parts.length ? `${parts.join(' ')} Join anyway?` : undefined;
   return {
     title: `Join ${plan.team}`,
     lines,

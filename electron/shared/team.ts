@@ -53,6 +53,9 @@ export interface JoinChange {
 
 export type JoinAction = 'add' | 'update' | 'unchanged';
 
+/** What makes a join need confirming: an existing provider's issuer or client id, its issuer CA, or a revision older than the one joined. */
+export type JoinReason = 'provider-identity' | 'issuer-ca' | 'older-revision';
+
 /** What joining would do, before anything is written: shown by `join --dry-run`, the CLI's prompt and the window. */
 export interface JoinPlan {
   /** Where the profile came from: a path, an https URL, or "standard input". */
@@ -70,6 +73,10 @@ export interface JoinPlan {
   warnings: string[];
   /** The context that becomes kubectl's current one: only when the kubeconfig has none yet (a fresh machine). */
   currentContext?: string;
+  /** Why it needs confirming (empty or absent when it does not): see JoinReason. */
+  reasons?: JoinReason[];
+  /** sha256 of the profile planned (every field): a join applies exactly the profile that was shown, or nothing. */
+  profileDigest?: string;
 }
 
 /** What a finished join did, and the sign-in it started (if the session was not already signed in). */

@@ -3,7 +3,7 @@
  * on the same local HTTPS server; the helper alone against other ways to check expiry; the refresh count
  * when 100 kubectl commands hit an expiring token; 50 kubectl at expiry against 50 with a static token;
  * `pocketkube prompt` against `kubectl config current-context`; kubectl's lock held while adding a context to a
- * 5,000-context kubeconfig against a 1-context one.
+ * 5,000-context kubeconfig against a 1-context one; a team's 150 contexts in one write against 150 writes.
  * Prints ratios; asserts nothing.
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { ManualClock } from '../support/clock.js';
 import { wakeAfter } from '../support/wake.js';
 import { benchUseContext } from './use-context.js';
 import { benchPrompt } from './prompt.js';
+import { printJoinBatch } from './join-batch.js';
 import { printLockHold } from './lock-hold.js';
 import { HELPER, KUBECTL, launchChromium, REPO, run, Stack } from '../support/stack.js';
 
@@ -276,3 +277,4 @@ if (!only || only === 'burst') await burstAtExpiry();
 if (!only || only === 'use') await useContextSpeed();
 if (!only || only === 'prompt') await benchPrompt(Number(process.env.BENCH_PROMPT_ROUNDS ?? 25));
 if (!only || only === 'lock') await printLockHold(Number(process.env.BENCH_LOCK_ROUNDS ?? 9));
+if (!only || only === 'join') await printJoinBatch(Number(process.env.BENCH_JOIN_ROUNDS ?? 3));

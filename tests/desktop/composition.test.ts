@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
@@ -521,22 +523,31 @@ describe('join links (pocketkube://join?profile=…)', () => {
       if (!res.ok) throw new Error(`${channel}: ${res.error.message}`);
       return res.value;
     };
-    const text = teamProfileText(
-      {
-        apiVersion: 'pocketkube/v1',
-        kind: 'TeamProfile',
-        team: 'e2e-team',
-        revision: 1,
-        provider: { name: stack.provider, issuer: stack.pocketId.issuer, clientId: stack.clientId, callbackPort: stack.callbackPort, caData: stack.pocketId.caPem },
-        clusters: [{ name: 'talos-e2e', server: stack.api.server, certificateAuthorityData: (await readFile(stack.api.caFile)).toString('base64') }],
-      },
-      'yaml',
-    );
-    const source = { text, name: '/home/alice/Downloads/e2e-team.yaml' };
+    const clusterCa = (await readFile(stack.api.caFile)).toString('base64');
+    const profileText = (ca: string) =>
+      teamProfileText(
+        {
+          apiVersion: 'pocketkube/v1',
+          kind: 'TeamProfile',
+          team: 'e2e-team',
+          revision: 1,
+          provider: { name: stack.provider, issuer: stack.pocketId.issuer, clientId: stack.clientId, callbackPort: stack.callbackPort, caData: stack.pocketId.caPem },
+          clusters: [{ name: 'talos-e2e', server: stack.api.server, certificateAuthorityData: ca }],
+        },
+        'yaml',
+      );
+    // The profile is served on loopback, as a published one is fetched; what it serves can change under the window.
+    let served = profileText(clusterCa);
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/yaml' }).end(served));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const source = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/e2e-team.yaml` };
     const plan = await call<JoinPlan>('previewJoin', source);
     assert.equal(plan.provider.action, 'add');
     assert.deepEqual(plan.contexts.map((c) => [c.name, c.action]), [[`${stack.provider}@talos-e2e`, 'add']]);
     await assertNothingWritten(r);
+    // After the preview the address serves another cluster CA: Join writes the profile it showed, not that one.
+    served = profileText(Buffer.from(stack.pocketId.caPem).toString('base64'));
 
     // No browser could be opened: the join is still done, and says the sign-in did not start.
     r.desktop.onOpenExternal = () => {
@@ -548,6 +559,8 @@ describe('join links (pocketkube://join?profile=…)', () => {
     const client = new AgentClient(r.home.socketPath);
     assert.deepEqual((await client.listProviders()).map((p) => p.name), [stack.provider]);
     assert.match(await readFile(r.kubeconfig, 'utf8'), new RegExp(`name: ${stack.provider}@talos-e2e`));
+    assert.ok((await readFile(r.kubeconfig, 'utf8')).includes(`certificate-authority-data: ${clusterCa}`), 'the previewed cluster CA was written');
+    served = profileText(clusterCa);
 
     // Joining again (nothing left to change) starts the sign-in, in the browser this time.
     r.desktop.onOpenExternal = (url) => void signInInBrowser(browser, url);

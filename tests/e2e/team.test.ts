@@ -217,3 +217,79 @@ test('with no agent running, join writes the provider and contexts, then says ho
   assert.match((await read(dev.settings))!, /"issuer": "https:\/\/localhost:\d+"/);
   assert.match((await read(dev.kubeconfig))!, /name: pocket-id@talos-two/);
 });
+
+test('an admin whose context reuses talosctl\'s cluster exports its context\'s name, and joining it on the same machine changes no byte', async () => {
+  const me = developer('admin-from-context');
+  await mkdir(path.dirname(me.kubeconfig), { recursive: true });
+  const ca = (await readFile(admin.api.caFile)).toString('base64');
+  // What talosctl writes: an admin context on a cluster named after the Talos cluster.
+  await writeFile(me.kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- name: talos-x
+  cluster:
+    server: ${admin.api.server}
+    certificate-authority-data: ${ca}
+users:
+- name: admin@talos-x
+  user:
+    client-certificate-data: ${ca}
+contexts:
+- name: admin@talos-x
+  context:
+    cluster: talos-x
+    user: admin@talos-x
+current-context: admin@talos-x
+`);
+  const add = await me.cli(['provider', 'add', admin.provider, '--issuer', admin.pocketId.issuer, '--client-id', admin.clientId, '--callback-port', String(admin.callbackPort), '--ca-file', admin.pocketId.caFile]);
+  assert.equal(add.code, 0, add.stderr);
+  const cluster = await me.cli(['cluster', 'add', 'prod', '--provider', admin.provider, '--from-context', 'admin@talos-x']);
+  assert.equal(cluster.code, 0, cluster.stderr + cluster.stdout);
+  const file = path.join(path.dirname(me.kubeconfig), 'team.yaml');
+  const exported = await me.cli(['team', 'export', '--team', 'solo', '-o', file]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(await readFile(file, 'utf8'), /- name: prod\n/);
+  const before = await readFile(me.kubeconfig);
+  const joined = await me.cli(['join', file, '--no-sign-in']);
+  assert.equal(joined.code, 0, joined.stderr);
+  assert.match(joined.stdout, /= context pocket-id@prod /);
+  assert.deepEqual(await readFile(me.kubeconfig), before, 'the kubeconfig did not change');
+});
+
+test('a confidential provider is refused by export, and the commands the refusal gives make it exportable', async () => {
+  const me = developer('admin-confidential');
+  const secretFile = path.join(admin.dir, 'confidential-secret');
+  await writeFile(secretFile, 's3cret-value\n', { mode: 0o600 });
+  const base = ['provider', 'add', admin.provider, '--issuer', admin.pocketId.issuer, '--client-id', admin.clientId, '--callback-port', String(admin.callbackPort), '--ca-file', admin.pocketId.caFile];
+  assert.equal((await me.cli([...base, '--client-secret-file', secretFile])).code, 0);
+  const cluster = await me.cli(['cluster', 'add', 'prod', '--provider', admin.provider, '--server', admin.api.server, '--ca-file', admin.api.caFile]);
+  assert.equal(cluster.code, 0, cluster.stderr);
+  const refused = await me.cli(['team', 'export']);
+  assert.equal(refused.code, 1);
+  assert.doesNotMatch(refused.stderr, /s3cret/);
+  const commands = [...refused.stderr.matchAll(/`(pocketkube [^`]+)`/g)].map((m) => m[1]!);
+  assert.equal(commands.length, 2, refused.stderr);
+  // Do exactly what it says (its words split as a shell would: no quoting is needed for these paths).
+  for (const command of commands) {
+    const r = await me.cli(command.split(' ').slice(1));
+    assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+  }
+  const exported = await me.cli(['team', 'export']);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /- name: prod\n/);
+  assert.match(exported.stdout, new RegExp(`callbackPort: ${admin.callbackPort}`));
+});
+
+test('on a terminal, the question names why it is asked: an older revision, not a provider change', async () => {
+  const dev = developer('dev-tty-older');
+  const newer = path.join(admin.dir, 'acme-r2.yaml');
+  const text2 = profileText.replace(/^revision: 1$/m, 'revision: 2').replace(/(- name: talos-two\n\s+server: )\S+/, '$1https://127.0.0.1:1');
+  assert.notEqual(text2, profileText);
+  await writeFile(newer, text2);
+  const r2 = await dev.cli(['join', newer, '--no-sign-in']);
+  assert.equal(r2.code, 0, r2.stderr);
+  const no = await run('/usr/bin/script', ['-qec', `${HELPER} join ${profileFile} --no-sign-in`, '/dev/null'], dev.env, { timeoutMs: 60_000, input: 'n\n' });
+  assert.equal(no.code, 1, no.stdout);
+  assert.match(no.stdout, /Join acme, which goes back to an older revision \(see above\)\? \[y\/N\] /);
+  assert.doesNotMatch(no.stdout, /provider change/);
+});

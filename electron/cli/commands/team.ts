@@ -90,7 +90,7 @@ export async function cmdJoin(home: Home, client: AgentClient, args: string[]): 
   });
   if (positionals.length !== 1) throw new UsageError('join takes one profile: a FILE, an https URL, or - for standard input (e.g. `pocketkube join team.yaml`).');
   const { readTeamProfile } = await import('../../core/team/profile.js');
-  const { applyJoin, planJoin } = await import('../../core/team/join.js');
+  const { applyJoin, confirmationWords, planJoin } = await import('../../core/team/join.js');
   const { profile, source } = await readTeamProfile(positionals[0]!, { stdin: readStdin });
   const registry = new ProviderRegistry(home.settingsFile);
   const deps = {
@@ -108,7 +108,7 @@ export async function cmdJoin(home: Home, client: AgentClient, args: string[]): 
   if (changesAnything(plan) && !values.yes) {
     const terminal = Boolean(process.stdin.isTTY && process.stderr.isTTY) && positionals[0] !== '-';
     if (terminal) {
-      if (!(await confirm(`Join ${profile.team}${plan.needsConfirmation ? ', with the provider change above' : ''}? [y/N] `))) {
+      if (!(await confirm(`Join ${profile.team}${plan.needsConfirmation ? `, which ${confirmationWords(plan)} (see above)` : ''}? [y/N] `))) {
         err('Nothing was changed.');
         return 1;
       }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { helperExec } from '../credential/helper-path.js';
 import type { Home } from '../platform/home.js';
-import { addContext, type AddContextResult } from './index.js';
+import { addContext, addContexts, type AddContextOptions, type AddContextResult } from './index.js';
 
 export interface ClusterToAdd {
   provider: string;
@@ -18,10 +18,12 @@ export interface ClusterToAdd {
   fromContext?: string;
   namespace?: string;
   use?: boolean;
+  /** The cluster entry's name when it is not `name` (see AddContextOptions.clusterEntry). */
+  clusterEntry?: string;
 }
 
-export function addCluster(home: Home, cluster: ClusterToAdd, files?: string[]): Promise<AddContextResult> {
-  return addContext({
+function contextOptions(home: Home, cluster: ClusterToAdd, files?: string[]): AddContextOptions {
+  return {
     files,
     name: cluster.name ?? '',
     provider: cluster.provider,
@@ -29,8 +31,18 @@ export function addCluster(home: Home, cluster: ClusterToAdd, files?: string[]):
     caFile: cluster.caFile ? path.resolve(cluster.caFile) : undefined,
     caData: cluster.caData,
     fromContext: cluster.fromContext,
+    clusterEntry: cluster.clusterEntry,
     namespace: cluster.namespace,
     use: cluster.use,
     exec: helperExec(home, cluster.provider),
-  });
+  };
+}
+
+export function addCluster(home: Home, cluster: ClusterToAdd, files?: string[]): Promise<AddContextResult> {
+  return addContext(contextOptions(home, cluster, files));
+}
+
+/** Several clusters in one kubeconfig write (a team join): one backup of the files as they were, and all or nothing. */
+export function addClusters(home: Home, clusters: ClusterToAdd[], files?: string[]): Promise<AddContextResult[]> {
+  return addContexts(clusters.map((c) => contextOptions(home, c, files)));
 }

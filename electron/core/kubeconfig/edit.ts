@@ -285,13 +285,19 @@ export class FileEditor {
 
   /** Append an entry to `clusters`, `users` or `contexts`, creating the list if needed. */
   appendEntry(kind: Kind, obj: Json): void {
+    this.appendEntries(kind, [obj]);
+  }
+
+  /** Append entries to one list in one edit (a second append to the same list would overlap the first). */
+  appendEntries(kind: Kind, objs: Json[]): void {
+    if (objs.length === 0) return;
     this.guard(() => {
       const list = this.file.lists[kind];
       const pair = list.pair;
       const current = this.expected[kind];
-      this.expected[kind] = [...(Array.isArray(current) ? current : []), obj];
+      this.expected[kind] = [...(Array.isArray(current) ? current : []), ...objs];
       if (!pair) {
-        this.topAdds.push({ key: kind, value: [obj] });
+        this.topAdds.push({ key: kind, value: objs });
         this.changed = true;
         return;
       }
@@ -302,18 +308,18 @@ export class FileEditor {
           const quote = this.file.top ? this.quoteKeysIn(this.file.top) : false;
           const last = seq.items[seq.items.length - 1];
           if (last !== undefined) {
-            this.splice(this.contentEnd(last), this.contentEnd(last), ', ' + renderFlow(obj, quote));
+            this.splice(this.contentEnd(last), this.contentEnd(last), objs.map((o) => ', ' + renderFlow(o, quote)).join(''));
           } else {
             const open = this.ranged(seq).range[0];
             if (this.text.charAt(open) !== '[') throw new UnsafeEdit('cannot find "["');
-            this.splice(open + 1, open + 1, renderFlow(obj, quote));
+            this.splice(open + 1, open + 1, objs.map((o) => renderFlow(o, quote)).join(', '));
           }
           return;
         }
         const dashCol = this.col(this.dashOf(seq, 0));
         const last = seq.items[seq.items.length - 1];
         // Follow the style of the entries already there: `- {name: ..., ...}` or a block mapping.
-        const lines = isMap(last) && last.flow ? [' '.repeat(dashCol) + '- ' + renderFlow(obj)] : this.itemLines(obj, dashCol);
+        const lines = objs.flatMap((o) => (isMap(last) && last.flow ? [' '.repeat(dashCol) + '- ' + renderFlow(o)] : this.itemLines(o, dashCol)));
         this.insertLines(this.afterDeeperComments(this.lineEnd(this.contentEnd(last)), dashCol), lines);
         return;
       }
@@ -321,14 +327,14 @@ export class FileEditor {
         const top = this.file.top!;
         if (top.flow) {
           if (!isNodeWithRange(v)) throw new UnsafeEdit('null value without position');
-          this.splice(v.range[0], this.contentEnd(v), '[' + renderFlow(obj, this.quoteKeysIn(top)) + ']');
+          this.splice(v.range[0], this.contentEnd(v), '[' + objs.map((o) => renderFlow(o, this.quoteKeysIn(top))).join(', ') + ']');
           return;
         }
         const colon = this.afterColon(pair);
         const valueEnd = isNodeWithRange(v) ? Math.max(colon, this.contentEnd(v)) : colon;
         if (valueEnd > colon) this.splice(colon, valueEnd, '');
         const keyCol = this.col(this.ranged(pair.key).range[0]);
-        this.insertLines(this.lineEnd(valueEnd), this.itemLines(obj, keyCol + this.seqOffset));
+        this.insertLines(this.lineEnd(valueEnd), objs.flatMap((o) => this.itemLines(o, keyCol + this.seqOffset)));
         return;
       }
       throw new UnsafeEdit(`${kind} is not a list`);

@@ -8,6 +8,7 @@ export { kubeconfigFiles } from './files.js';
 export { isOurs } from './ours.js';
 export {
   addContext,
+  addContexts,
   listContexts,
   isNamespaceName,
   removeContext,

@@ -6,6 +6,7 @@ import { KubeconfigError, displayPath, where } from './errors.js';
 import { resolveFiles } from './files.js';
 import { EXEC_API_VERSION, EXTENSION_NAME, clusterCreatedByUs, isOurs, providerOf } from './ours.js';
 import { fastParse, spliceCurrentContext, type ScalarSpan } from './fast-parse.js';
+import type { FileEditor } from './edit.js';
 import { configProblem, KINDS, lineOf, readRaw, type Entry, type Json, type KubeFile, type Kind, type RawFile } from './parse.js';
 import { isBase64 } from './schema.js';
 import { readView, retryUntilStill, transact, type Snapshot, type View, type WriteOptions } from './store.js';
@@ -31,6 +32,8 @@ export interface AddContextOptions {
   insecureSkipTlsVerify?: boolean;
   /** Reuse the cluster entry of this existing context, untouched. */
   fromContext?: string;
+  /** Name the cluster entry this instead of `name` (the context stays `${provider}@${name}`): a join's own entry beside one it must not change. */
+  clusterEntry?: string;
   namespace?: string;
   /** Make the new context kubectl's current context. */
   use?: boolean;
@@ -176,13 +179,8 @@ function describeUser(body: Json): string {
   return 'is not PocketKube’s';
 }
 
-/**
- * Write (or update) the cluster, user and context PocketKube needs, the way kubectl would place them, and
- * nothing else. Returns `changed: false` without touching any file when everything is already in place.
- * `io` gives the write its file operations, observer and lock waiting (each defaults to the real one).
- */
-export async function addContext(opts: AddContextOptions, io: WriteOptions = {}): Promise<AddContextResult> {
-  const paths = resolveFiles(opts.files);
+/** Checks what addContext is given before any file is read; returns the CA as base64 (read from caFile), if any. */
+async function checkAddOptions(opts: AddContextOptions): Promise<string | undefined> {
   if (typeof opts.provider !== 'string' || opts.provider === '') throw new TypeError('provider is required');
   if (/[\s@]/.test(opts.provider)) throw new TypeError(`provider must not contain spaces or "@", got ${JSON.stringify(opts.provider)}`);
   checkExec(opts.exec);
@@ -209,74 +207,95 @@ export async function addContext(opts: AddContextOptions, io: WriteOptions = {})
     }
     if (caData && opts.insecureSkipTlsVerify) throw new TypeError('kubectl refuses a CA together with insecureSkipTlsVerify');
   }
+  return caData;
+}
 
-  const { result, written } = await transact(paths, (view, edit) => {
-    const m = merge(view);
-    const clashes: { text: string; file: string; line: number | undefined }[] = [];
-    let clusterName = opts.name;
-    if (opts.fromContext) {
-      const from = m.contexts.get(opts.fromContext);
-      if (!from) {
-        throw new KubeconfigError(
-          `${displayPath(m.target.path)}: there is no context ${JSON.stringify(opts.fromContext)}${closeNames(opts.fromContext, [...m.contexts.keys()])}; nothing was written`,
-          m.target.path,
-        );
-      }
-      const cn = str(from.body['cluster']);
-      if (!cn || !m.clusters.has(cn)) {
-        throw new KubeconfigError(
-          `${where(from.file, lineOfEntry(view, from))}: context ${JSON.stringify(opts.fromContext)} names cluster ${JSON.stringify(cn)}, which no kubeconfig file defines; nothing was written`,
-          from.file,
-          lineOfEntry(view, from),
-        );
-      }
-      clusterName = cn;
+/** Entries an earlier item of the same batch already wrote or updated: the view read before the batch does not show them. */
+interface BatchDone {
+  users: Set<string>;
+  clusters: Set<string>;
+  /** New entries per file and list, appended once after every item (FileEditor.appendEntries). */
+  appends: Map<KubeFile, Record<Kind, Json[]>>;
+  /** The context to make current, set after the appends. */
+  current?: string;
+}
+
+function append(done: BatchDone, file: KubeFile, kind: Kind, obj: Json): void {
+  let lists = done.appends.get(file);
+  if (!lists) done.appends.set(file, (lists = { clusters: [], users: [], contexts: [] }));
+  lists[kind].push(obj);
+}
+
+/** The edits adding one context makes to a view (shared by addContext and addContexts); throws a clash. */
+function editsForContext(view: View, m: Merged, edit: (file: KubeFile) => FileEditor, opts: AddContextOptions, caData: string | undefined, done: BatchDone): Omit<AddContextResult, 'changed'> {
+  const clashes: { text: string; file: string; line: number | undefined }[] = [];
+  let clusterName = opts.clusterEntry ?? opts.name;
+  if (opts.fromContext) {
+    const from = m.contexts.get(opts.fromContext);
+    if (!from) {
+      throw new KubeconfigError(
+        `${displayPath(m.target.path)}: there is no context ${JSON.stringify(opts.fromContext)}${closeNames(opts.fromContext, [...m.contexts.keys()])}; nothing was written`,
+        m.target.path,
+      );
     }
-    // With fromContext, `name` (if given) only names the context; the cluster entry stays as it is.
-    const contextName = `${opts.provider}@${opts.fromContext ? opts.name || clusterName : clusterName}`;
+    const cn = str(from.body['cluster']);
+    if (!cn || !m.clusters.has(cn)) {
+      throw new KubeconfigError(
+        `${where(from.file, lineOfEntry(view, from))}: context ${JSON.stringify(opts.fromContext)} names cluster ${JSON.stringify(cn)}, which no kubeconfig file defines; nothing was written`,
+        from.file,
+        lineOfEntry(view, from),
+      );
+    }
+    clusterName = cn;
+  }
+  // With fromContext, `name` (if given) only names the context; the cluster entry stays as it is.
+  const contextName = `${opts.provider}@${opts.fromContext || opts.clusterEntry ? opts.name || clusterName : clusterName}`;
 
-    // Cluster.
-    if (!opts.fromContext) {
-      const want: Json = { server: opts.server };
-      if (caData) want['certificate-authority-data'] = caData;
-      if (opts.insecureSkipTlsVerify) want['insecure-skip-tls-verify'] = true;
-      const existing = m.clusters.get(clusterName);
-      if (existing) {
-        const b = existing.body;
-        const same =
-          str(b['server']) === opts.server &&
-          (caKey(b) === (caData ? 'data:' + caData : '') || (opts.caFile !== undefined && caKey(b) === 'file:' + opts.caFile)) &&
-          !!b['insecure-skip-tls-verify'] === !!opts.insecureSkipTlsVerify;
-        if (!same) {
-          if (clusterCreatedByUs(b)) {
-            const e = edit(fileOf(view, existing.file));
-            if (str(b['server']) !== opts.server) e.setIn(existing, ['cluster', 'server'], opts.server);
-            if (caData) {
-              if (b['certificate-authority-data'] !== caData) e.setIn(existing, ['cluster', 'certificate-authority-data'], caData);
-            } else if ('certificate-authority-data' in b) e.deleteIn(existing, ['cluster', 'certificate-authority-data']);
-            if (opts.insecureSkipTlsVerify) {
-              if (b['insecure-skip-tls-verify'] !== true) e.setIn(existing, ['cluster', 'insecure-skip-tls-verify'], true);
-            } else if ('insecure-skip-tls-verify' in b) e.deleteIn(existing, ['cluster', 'insecure-skip-tls-verify']);
-          } else {
-            const line = lineOfEntry(view, existing);
-            clashes.push({
-              file: existing.file,
-              line,
-              text: `cluster ${JSON.stringify(clusterName)} in ${where(existing.file, line)} already exists with ${str(b['server']) !== opts.server ? `server ${JSON.stringify(str(b['server']))}` : 'a different CA'} (pass fromContext to reuse it, or pick another cluster name)`,
-            });
-          }
+  // Cluster.
+  if (!opts.fromContext && !done.clusters.has(clusterName)) {
+    done.clusters.add(clusterName);
+    const want: Json = { server: opts.server };
+    if (caData) want['certificate-authority-data'] = caData;
+    if (opts.insecureSkipTlsVerify) want['insecure-skip-tls-verify'] = true;
+    const existing = m.clusters.get(clusterName);
+    if (existing) {
+      const b = existing.body;
+      const same =
+        str(b['server']) === opts.server &&
+        (caKey(b) === (caData ? 'data:' + caData : '') || (opts.caFile !== undefined && caKey(b) === 'file:' + opts.caFile)) &&
+        !!b['insecure-skip-tls-verify'] === !!opts.insecureSkipTlsVerify;
+      if (!same) {
+        if (clusterCreatedByUs(b)) {
+          const e = edit(fileOf(view, existing.file));
+          if (str(b['server']) !== opts.server) e.setIn(existing, ['cluster', 'server'], opts.server);
+          if (caData) {
+            if (b['certificate-authority-data'] !== caData) e.setIn(existing, ['cluster', 'certificate-authority-data'], caData);
+          } else if ('certificate-authority-data' in b) e.deleteIn(existing, ['cluster', 'certificate-authority-data']);
+          if (opts.insecureSkipTlsVerify) {
+            if (b['insecure-skip-tls-verify'] !== true) e.setIn(existing, ['cluster', 'insecure-skip-tls-verify'], true);
+          } else if ('insecure-skip-tls-verify' in b) e.deleteIn(existing, ['cluster', 'insecure-skip-tls-verify']);
+        } else {
+          const line = lineOfEntry(view, existing);
+          clashes.push({
+            file: existing.file,
+            line,
+            text: `cluster ${JSON.stringify(clusterName)} in ${where(existing.file, line)} already exists with ${str(b['server']) !== opts.server ? `server ${JSON.stringify(str(b['server']))}` : 'a different CA'} (pass fromContext to reuse it, or pick another cluster name)`,
+          });
         }
-      } else {
-        edit(m.target).appendEntry('clusters', {
-          name: clusterName,
-          cluster: { ...want, extensions: [{ name: EXTENSION_NAME, extension: { created: true } }] },
-        });
       }
+    } else {
+      append(done, m.target, 'clusters', {
+        name: clusterName,
+        cluster: { ...want, extensions: [{ name: EXTENSION_NAME, extension: { created: true } }] },
+      });
     }
+  }
 
-    // User.
-    const wantExec = execBody(opts.exec);
-    const existingUser = m.users.get(opts.provider);
+  // User (once per batch: a second edit of the same entry would clash with the first).
+  const wantExec = execBody(opts.exec);
+  const existingUser = m.users.get(opts.provider);
+  if (!done.users.has(opts.provider)) {
+    done.users.add(opts.provider);
     if (existingUser) {
       if (!isOurs(existingUser.value)) {
         const line = lineOfEntry(view, existingUser);
@@ -297,44 +316,73 @@ export async function addContext(opts: AddContextOptions, io: WriteOptions = {})
         }
       }
     } else {
-      edit(m.target).appendEntry('users', { name: opts.provider, user: { exec: wantExec } });
+      append(done, m.target, 'users', { name: opts.provider, user: { exec: wantExec } });
     }
+  }
 
-    // Context.
-    const existingCtx = m.contexts.get(contextName);
-    let ctxFile = m.target.path;
-    if (existingCtx) {
-      ctxFile = existingCtx.file;
-      const b = existingCtx.body;
-      if (str(b['cluster']) !== clusterName || str(b['user']) !== opts.provider) {
-        const line = lineOfEntry(view, existingCtx);
-        clashes.push({
-          file: existingCtx.file,
-          line,
-          text: `context ${JSON.stringify(contextName)} in ${where(existingCtx.file, line)} already exists for cluster ${JSON.stringify(str(b['cluster']))} and user ${JSON.stringify(str(b['user']))} (rename it with kubectl config rename-context, or pick another cluster name)`,
-        });
-      } else if (opts.namespace !== undefined && str(b['namespace']) !== opts.namespace) {
-        edit(fileOf(view, existingCtx.file)).setIn(existingCtx, ['context', 'namespace'], opts.namespace);
-      }
-    } else {
-      const context: Json = { cluster: clusterName, user: opts.provider };
-      if (opts.namespace !== undefined) context['namespace'] = opts.namespace;
-      edit(m.target).appendEntry('contexts', { name: contextName, context });
+  // Context.
+  const existingCtx = m.contexts.get(contextName);
+  let ctxFile = m.target.path;
+  if (existingCtx) {
+    ctxFile = existingCtx.file;
+    const b = existingCtx.body;
+    if (str(b['cluster']) !== clusterName || str(b['user']) !== opts.provider) {
+      const line = lineOfEntry(view, existingCtx);
+      clashes.push({
+        file: existingCtx.file,
+        line,
+        text: `context ${JSON.stringify(contextName)} in ${where(existingCtx.file, line)} already exists for cluster ${JSON.stringify(str(b['cluster']))} and user ${JSON.stringify(str(b['user']))} (rename it with kubectl config rename-context, or pick another cluster name)`,
+      });
+    } else if (opts.namespace !== undefined && str(b['namespace']) !== opts.namespace) {
+      edit(fileOf(view, existingCtx.file)).setIn(existingCtx, ['context', 'namespace'], opts.namespace);
     }
+  } else {
+    const context: Json = { cluster: clusterName, user: opts.provider };
+    if (opts.namespace !== undefined) context['namespace'] = opts.namespace;
+    append(done, m.target, 'contexts', { name: contextName, context });
+  }
 
-    if (clashes.length > 0) {
-      const first = clashes[0]!;
-      throw new KubeconfigError(
-        `PocketKube will not overwrite entries it did not write: ${clashes.map((c) => c.text).join('; ')}; nothing was written`,
-        first.file,
-        first.line,
-      );
-    }
+  if (clashes.length > 0) {
+    const first = clashes[0]!;
+    throw new KubeconfigError(
+      `PocketKube will not overwrite entries it did not write: ${clashes.map((c) => c.text).join('; ')}; nothing was written`,
+      first.file,
+      first.line,
+    );
+  }
 
-    if (opts.use && m.current !== contextName) edit(m.target).setCurrentContext(contextName);
-    return { context: contextName, cluster: clusterName, user: opts.provider, file: ctxFile };
+  if (opts.use && m.current !== contextName) done.current = contextName;
+  return { context: contextName, cluster: clusterName, user: opts.provider, file: ctxFile };
+}
+
+/**
+ * Write (or update) the cluster, user and context PocketKube needs, the way kubectl would place them, and
+ * nothing else. Returns `changed: false` without touching any file when everything is already in place.
+ * `io` gives the write its file operations, observer and lock waiting (each defaults to the real one).
+ */
+export async function addContext(opts: AddContextOptions, io: WriteOptions = {}): Promise<AddContextResult> {
+  const [result] = await addContexts([opts], io);
+  return result!;
+}
+
+/**
+ * Several addContext calls as one write: one read, one lock, one backup (the files as they were before the
+ * batch), and all of it or nothing (a clash in any item writes nothing). Every item names the same `files`.
+ */
+export async function addContexts(list: AddContextOptions[], io: WriteOptions = {}): Promise<AddContextResult[]> {
+  if (list.length === 0) return [];
+  const paths = resolveFiles(list[0]!.files);
+  const cas: (string | undefined)[] = [];
+  for (const opts of list) cas.push(await checkAddOptions(opts));
+  const { result, written } = await transact(paths, (view, edit) => {
+    const m = merge(view);
+    const done: BatchDone = { users: new Set(), clusters: new Set(), appends: new Map() };
+    const results = list.map((opts, i) => editsForContext(view, m, edit, opts, cas[i], done));
+    for (const [file, lists] of done.appends) for (const kind of KINDS) edit(file).appendEntries(kind, lists[kind]);
+    if (done.current !== undefined) edit(m.target).setCurrentContext(done.current);
+    return results;
   }, undefined, io);
-  return { ...result, changed: written.length > 0 };
+  return result.map((r) => ({ ...r, changed: written.length > 0 }));
 }
 
 // ---- switching ---------------------------------------------------------------------------------------

@@ -479,7 +479,13 @@ export async function exportTeamProfile(deps: ExportDeps, opts: ExportOptions = 
   else throw new PocketKubeError('unknown_provider', `Several providers are configured (${providers.map((x) => x.name).join(', ')}); name the one to export with --provider.`);
   p = p!;
   if (p.confidential) {
-    throw new PocketKubeError('confidential-provider', `Provider ${p.name} has a client secret, so it cannot be exported: ${PUBLIC_CLIENT_REASON}, add it again without a secret (\`pocketkube provider add ${p.name} --issuer ${p.issuer} --client-id ID\`) and export again.`);
+    // Adding it again keeps the stored secret while the client is the same (saveProvider): it must go first.
+    const q = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+    const again = [`pocketkube provider add ${q(p.name)} --issuer ${q(p.issuer)} --client-id ${q(p.clientId)}`];
+    if (!isDeepStrictEqual(p.scopes, DEFAULT_SCOPES)) again.push(...p.scopes.map((x) => `--scope ${q(x)}`));
+    if (p.callbackPort !== DEFAULT_CALLBACK_PORT) again.push(`--callback-port ${p.callbackPort}`);
+    if (p.caFile) again.push(`--ca-file ${q(p.caFile)}`);
+    throw new PocketKubeError('confidential-provider', `Provider ${p.name} has a client secret, so it cannot be exported: ${PUBLIC_CLIENT_REASON}, then drop the stored secret with \`pocketkube provider remove ${q(p.name)}\` and \`${again.join(' ')}\` (your contexts stay), and export again.`);
   }
   const where = 'the export';
   const provider: TeamProvider = { name: p.name, issuer: p.issuer, clientId: p.clientId };
@@ -519,7 +525,9 @@ export async function exportTeamProfile(deps: ExportDeps, opts: ExportOptions = 
   const clusters: TeamCluster[] = picked.map((c) => {
     if (!c.server) throw new PocketKubeError('nothing-to-export', `Context ${c.context}'s cluster ${c.cluster} has no server in ${c.file}; fix it or leave the context out with --context.`);
     if (!c.caData) throw new PocketKubeError('nothing-to-export', `Context ${c.context}'s cluster ${c.cluster} has no CA data in ${c.file} (a developer's kubectl could not check the server); give it certificate-authority-data, or leave the context out with --context.`);
-    const out: TeamCluster = { name: c.cluster, server: c.server, certificateAuthorityData: c.caData };
+    // The name the admin's context uses (PROVIDER@NAME), so developers get the same context names.
+    const name = c.context.startsWith(`${p!.name}@`) ? c.context.slice(p!.name.length + 1) : c.cluster;
+    const out: TeamCluster = { name, server: c.server, certificateAuthorityData: c.caData };
     if (c.namespace) out.namespace = c.namespace;
     if (opts.group) out.group = opts.group;
     return out;
