@@ -2,15 +2,21 @@ import type { Clock } from '../../electron/core/platform/clock.js';
 
 /**
  * A clock the test moves by hand: `now` is real time plus an offset, and timers fire only when `advance`
- * passes their due time. Refresh timing is then tested without sleeping.
+ * passes their due time. Refresh timing is then tested without sleeping. Real time is read once per
+ * synchronous turn, so two readings in one turn (a record's time and a plan made from it) are equal.
  */
 export class ManualClock implements Clock {
   private offset = 0;
   private timers: { due: number; fn: () => void; id: number }[] = [];
   private nextId = 1;
+  private realInTurn: number | undefined;
 
   now(): number {
-    return Date.now() + this.offset;
+    if (this.realInTurn === undefined) {
+      this.realInTurn = Date.now();
+      queueMicrotask(() => (this.realInTurn = undefined));
+    }
+    return this.realInTurn + this.offset;
   }
 
   setTimer(ms: number, fn: () => void): () => void {
