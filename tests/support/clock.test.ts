@@ -1,4 +1,4 @@
-/** The tests' ManualClock: timers fire only on advance, in order; real time is read once per synchronous turn. */
+/** The tests' ManualClock: timers fire only on advance, in order, and a timer that re-arms itself cannot hang a test. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from './clock.js';
@@ -12,6 +12,18 @@ test('advance runs the timers that came due, in due order, and leaves later ones
   clock.advance(5_000);
   assert.deepEqual(fired, ['1 s', '3 s']);
   assert.equal(clock.pendingTimers(), 1);
+});
+
+test('a timer that re-arms itself at now makes advance throw after maxTimers instead of spinning forever', () => {
+  const clock = new ManualClock();
+  let fired = 0;
+  const rearm = (): void => {
+    fired++;
+    clock.setTimer(0, rearm);
+  };
+  clock.setTimer(0, rearm);
+  assert.throws(() => clock.advance(1, 50), /ManualClock\.advance\(1\): more than 50 timers came due; a callback keeps re-arming at or before now/);
+  assert.equal(fired, 50);
 });
 
 test('two readings in one synchronous turn are equal; the next turn reads real time again', async () => {

@@ -32,12 +32,16 @@ export class ManualClock implements Clock {
     this.offset += ms;
   }
 
-  /** Moves time forward and runs every timer that came due, in order. */
-  advance(ms: number): void {
+  /**
+   * Moves time forward and runs every timer that came due, in order: at most `maxTimers`, so a callback that
+   * re-arms itself at or before now throws here instead of spinning forever.
+   */
+  advance(ms: number, maxTimers = 1_000): void {
     this.offset += ms;
-    for (;;) {
+    for (let fired = 0; ; fired++) {
       const due = this.timers.filter((t) => t.due <= this.now()).sort((a, b) => a.due - b.due)[0];
       if (!due) return;
+      if (fired >= maxTimers) throw new Error(`ManualClock.advance(${ms}): more than ${maxTimers} timers came due; a callback keeps re-arming at or before now`);
       this.timers = this.timers.filter((t) => t.id !== due.id);
       due.fn();
     }
