@@ -19,6 +19,7 @@ import { MemorySecretStore } from '../../electron/core/session/secret-store.js';
 import { LaptopClock } from '../support/monotonic-clock.js';
 import { agentLog, untilAgentLogs } from '../support/agent-log.js';
 import { launchChromium, Stack } from '../support/stack.js';
+import { inCI } from '../support/ci.js';
 
 const HOUR = 3_600_000;
 const cleanup: (() => Promise<void>)[] = [];
@@ -79,7 +80,7 @@ function findLibfaketime(): string | undefined {
 }
 const LIBFAKETIME = findLibfaketime();
 
-describe('a real `pocketkube agent` whose wall clock jumps an hour ahead while it runs', { skip: LIBFAKETIME || process.env.CI ? false : 'libfaketime (Debian package faketime) is not installed' }, () => {
+describe('a real `pocketkube agent` whose wall clock jumps an hour ahead while it runs', { skip: LIBFAKETIME || inCI() ? false : 'libfaketime (Debian package faketime) is not installed' }, () => {
   const stack = new Stack();
   let browser: Browser;
   let agent: ChildProcess;

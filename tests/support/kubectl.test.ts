@@ -65,3 +65,10 @@ test('a KUBECTL that does not exist makes kubectl tests skip outside CI, naming 
   assert.equal(r.available, false);
   assert.equal(r.skip, `no kubectl at ${missing}: set KUBECTL or put kubectl on PATH`);
 });
+
+test('in CI a missing kubectl counts as available, so its tests fail rather than skip; CI=false is not CI', async () => {
+  const missing = path.join(binDir(), 'missing-kubectl');
+  assert.equal((await lookup({ PATH: binDir(), KUBECTL: missing, CI: 'true' })).skip, false);
+  assert.equal((await lookup({ PATH: binDir(), KUBECTL: missing, CI: 'false' })).available, false);
+  assert.equal((await lookup({ PATH: binDir(), KUBECTL: missing, CI: '0' })).available, false);
+});
