@@ -228,7 +228,9 @@ async function phase(t: TestContext, label: string, parallel: number, fifth: Fif
   const byKubectl = (at: number | undefined) => at !== undefined && k.writes.some(([start, end]) => start < at && at < end);
   // (Only PocketKube's commits are observed: a fifth kubectl's changes have no times.)
   const lostNotByKubectl = fifth === 'pocketkube' ? oursLost.filter((n) => !byKubectl(addedAt.get(n))) : [];
-  const undoneNotByKubectl = fifth === 'pocketkube' ? oursRevived.filter((n) => !byKubectl(removedAt.get(n))) : [];
+  // A removal that found its context already gone wrote nothing: that context's add was lost to kubectl, and
+  // a kubectl that had read it wrote it back; the add is what a kubectl run must have spanned.
+  const undoneNotByKubectl = fifth === 'pocketkube' ? oursRevived.filter((n) => !byKubectl(removedAt.get(n) ?? addedAt.get(n))) : [];
   const held = writes.holdMs;
   const listed = await listContexts(files);
   const result = {
@@ -273,8 +275,15 @@ async function phase(t: TestContext, label: string, parallel: number, fifth: Fif
   return { result, kubectlLost, check };
 }
 
-/** The margin over the kubectl-vs-kubectl baseline, for noise between two racing runs: a quarter more, plus 10. */
+/** The margin over the kubectl-vs-kubectl baseline for our losses, for noise between two racing runs: a quarter more, plus 10. */
 const lossBound = (baseline: number) => Math.floor(baseline * 1.25) + 10;
+/**
+ * kubectl's own losses swing far more between two side-by-side runs (pairs seen: 77 beside PocketKube vs 5
+ * beside a fifth kubectl, 6 vs 92, 136 vs 140: kubectl writes in place and another kubectl can read a
+ * half-written file that still parses), so their margin is twice the baseline plus 80 of 200; with our
+ * under-lock check removed it was 167 against a bound of 108. droppedByUs is the exact check.
+ */
+const kubectlLossBound = (baseline: number) => 2 * baseline + 80;
 
 describe('PocketKube and kubectl writing the same files', { skip: skipWithoutKubectl }, () => {
   test('with 4 kubectl at a time, PocketKube as a fifth writer loses no more than a fifth kubectl does', async (t) => {
@@ -288,8 +297,8 @@ describe('PocketKube and kubectl writing the same files', { skip: skipWithoutKub
     // mostly wait and many give up, saying so; some must get through (3 to 45 of ~50 in trial runs).
     assert.ok(result.ourOps >= 1, `${result.ourOps} of our operations ran`);
     assert.ok(
-      result.kubectlUpdatesLost <= lossBound(base.kubectlUpdatesLost),
-      `${result.kubectlUpdatesLost} kubectl updates lost beside PocketKube; beside a fifth kubectl ${base.kubectlUpdatesLost} (bound ${lossBound(base.kubectlUpdatesLost)})`,
+      result.kubectlUpdatesLost <= kubectlLossBound(base.kubectlUpdatesLost),
+      `${result.kubectlUpdatesLost} kubectl updates lost beside PocketKube; beside a fifth kubectl ${base.kubectlUpdatesLost} (bound ${kubectlLossBound(base.kubectlUpdatesLost)})`,
     );
     // Ours per operation, against the fifth kubectl's per operation, scaled to our number of operations.
     const ourLosses = result.ourUpdatesLost + result.ourRemovalsUndone;
