@@ -32,6 +32,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The longest the socket may stay silent before raw() fails the test: the agent cuts off at 300 ms here. */
+const RAW_IDLE_LIMIT_MS = 10_000;
+
 /** Sends raw bytes on the socket and returns whatever comes back before the agent closes the connection. */
 function raw(bytes: string | Buffer, opts: { end?: boolean } = { end: true }): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,6 +43,10 @@ function raw(bytes: string | Buffer, opts: { end?: boolean } = { end: true }): P
     sock.on('data', (d) => (got += d.toString()));
     sock.on('close', () => resolve(got));
     sock.on('error', reject);
+    sock.setTimeout(RAW_IDLE_LIMIT_MS, () => {
+      reject(new Error(`the agent neither answered nor closed the connection within ${RAW_IDLE_LIMIT_MS} ms (got so far: ${JSON.stringify(got)})`));
+      sock.destroy();
+    });
     sock.write(bytes);
     if (opts.end) sock.end();
   });

@@ -129,6 +129,8 @@ describe('POST /v1/providers', () => {
 
 describe('DELETE /v1/providers/NAME', () => {
   test('removes the provider, its session and its client secret', async () => {
+    const stored = JSON.parse(await readFile(stack.home.secretsFile, 'utf8')) as Record<string, string>;
+    assert.ok(stored[secretKeys.clientSecret('staging')], "staging's client secret is stored before the delete (the POST test stored it)");
     const a = await ask('DELETE', '/v1/providers/staging');
     assert.equal(a.status, 200, a.text);
     assert.deepEqual(a.body, { ok: true });

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { run } from '../support/run.js';
 import { sandbox, type Sandbox } from './cli.js';
+import { inCI } from '../support/ci.js';
 
 let box: Sandbox;
 before(async () => {
@@ -27,7 +28,7 @@ after(() => box.remove());
 function shell(name: string): string | false {
   const file = `/usr/bin/${name}`;
   if (existsSync(file)) return file;
-  if (process.env.CI) throw new Error(`${file} is missing: .ci/run installs ${name} for the completion tests`);
+  if (inCI()) throw new Error(`${file} is missing: .ci/run installs ${name} for the completion tests`);
   return false;
 }
 

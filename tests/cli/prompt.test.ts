@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { promptFile } from '../../electron/core/session/prompt-status.js';
 import { HELPER, launchChromium, REPO, run, Stack, type RunResult } from '../support/stack.js';
+import { inCI } from '../support/ci.js';
 
 const FORMATS = ['plain', 'bash', 'zsh', 'json'] as const;
 const STRACE = '/usr/bin/strace';
@@ -84,7 +85,7 @@ describe('pocketkube prompt', () => {
     }
   });
 
-  test('strace sees no fork and no exec beyond the script itself', { skip: !existsSync(STRACE) && !process.env.CI && 'strace is not installed here' }, async () => {
+  test('strace sees no fork and no exec beyond the script itself', { skip: !existsSync(STRACE) && !inCI() && 'strace is not installed here' }, async () => {
     const trace = path.join(stack.dir, 'prompt.trace');
     const res = await run(STRACE, ['-f', '-qq', '-e', 'trace=process', '-o', trace, HELPER, 'prompt', '--format', 'bash'], { ...stack.env, PATH: empty() });
     assert.equal(res.code, 0, res.stderr);

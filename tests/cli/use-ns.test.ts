@@ -10,6 +10,7 @@ import { after, beforeEach, test } from 'node:test';
 import { kubectl, kubectlCurrent, kubectlView } from '../support/kubeconfig.js';
 import { run } from '../support/run.js';
 import { CLI, sandbox, type Sandbox } from './cli.js';
+import { inCI } from '../support/ci.js';
 
 // Two files, as KUBECONFIG=first:second: current-context is in the first, context "two" only in the second.
 const FIRST = `# my main config
@@ -80,7 +81,7 @@ test('use with no argument lists the contexts with the current one marked (and -
 
 test('use with no argument on a terminal hands the choice to fzf, as kubectx does', async (t) => {
   if (!existsSync('/usr/bin/fzf')) {
-    if (process.env.CI) throw new Error('/usr/bin/fzf is missing: .ci/run installs fzf for this test');
+    if (inCI()) throw new Error('/usr/bin/fzf is missing: .ci/run installs fzf for this test');
     return t.skip('fzf is not installed here');
   }
   // fzf's own options pick for us: the query "two" and --select-1 take the one match without a key press.

@@ -2,7 +2,7 @@
  * PocketKube's writes interleaved with 200 `kubectl config set-context` runs against the same two files.
  * kubectl does not wait for a lock (it fails at once) and reads the files before locking them, so it can
  * fail on, or overwrite, a write that lands at the wrong moment. This measures how often, side by side
- * with kubectl racing only itself, and checks the part that is ours to guarantee: a PocketKube write
+ * with a fifth kubectl doing what PocketKube does (the kubectl-vs-kubectl baseline, in the same test), and checks the part that is ours to guarantee: a PocketKube write
  * never loses anything kubectl wrote, and every write of ours that is lost (or removal undone) was
  * overwritten by a kubectl run that read the file before our write and wrote it after. How long our lock
  * is held is reported (about a millisecond), not asserted: speed belongs to the benchmarks.
@@ -87,23 +87,60 @@ interface OurOutcome {
   errors: string[];
 }
 
+/** The fifth writer's three operations, by PocketKube or (for the baseline) by one more kubectl. */
+interface WriterOps {
+  name(n: number): string;
+  add(n: number, use: boolean): Promise<void>;
+  remove(n: number): Promise<void>;
+}
+
+function pocketKubeOps(files: string[], writes: WriteRecorder): WriterOps {
+  return {
+    name: (n) => `pocket-id@pk${n}`,
+    add: (n, use) => addContext({ files, name: `pk${n}`, provider: 'pocket-id', server: `https://pk${n}.example:6443`, caData: CA_DATA, exec: EXEC, use }, { observer: writes }).then(() => undefined),
+    remove: (n) => removeContext(`pocket-id@pk${n}`, files, { observer: writes }).then(() => undefined),
+  };
+}
+
+/** kubectl doing what PocketKube does, retrying a busy lock like kubectlRuns: the kubectl-vs-kubectl baseline. */
+function kubectlOps(files: string[]): WriterOps {
+  const retried = async (...args: string[]): Promise<void> => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const r = await kubectl(files, ...args);
+      if (r.code === 0) return;
+      if (!LOCK_FAILURE.test(r.stderr)) throw new Error(r.stderr.trim());
+    }
+    throw new Error(`kubectl ${args.join(' ')}: lock busy 20 times`);
+  };
+  return {
+    name: (n) => `pk${n}`,
+    add: async (n, use) => {
+      await retried('config', 'set-context', `pk${n}`, '--cluster=c', '--user=u');
+      // Switching fails when another kubectl already overwrote the new context: a loss the final count sees.
+      if (use) await retried('config', 'use-context', `pk${n}`).catch((e: Error) => assert.match(e.message, /no context exists/));
+    },
+    remove: (n) => retried('config', 'delete-context', `pk${n}`),
+  };
+}
+
 /**
- * Our side: one operation each time a kubectl run finishes (never two at once): add a context, switch to
- * every fourth, remove every third one added two steps earlier.
+ * The fifth writer: one operation each time a kubectl run finishes (never two at once): add a context,
+ * switch to every fourth, remove every third one added two steps earlier. A removal that fails leaves its
+ * context expected: a fifth kubectl cannot delete a context another kubectl already overwrote, a loss.
  */
-function ourWriter(files: string[], writes: WriteRecorder): { kick: () => void; drain: () => Promise<OurOutcome> } {
+function fifthWriter(ops: WriterOps): { kick: () => void; drain: () => Promise<OurOutcome> } {
   const out: OurOutcome = { ops: 0, expected: new Set(), removed: new Set(), errors: [] };
   let running: Promise<void> | undefined;
   let j = 0;
   const step = async (): Promise<void> => {
     const n = j++;
     try {
-      await addContext({ files, name: `pk${n}`, provider: 'pocket-id', server: `https://pk${n}.example:6443`, caData: CA_DATA, exec: EXEC, use: n % 4 === 0 }, { observer: writes });
-      out.expected.add(`pocket-id@pk${n}`);
+      await ops.add(n, n % 4 === 0);
+      out.expected.add(ops.name(n));
       if (n % 3 === 2) {
-        await removeContext(`pocket-id@pk${n - 2}`, files, { observer: writes });
-        out.expected.delete(`pocket-id@pk${n - 2}`);
-        out.removed.add(`pocket-id@pk${n - 2}`);
+        await ops.remove(n - 2);
+        out.expected.delete(ops.name(n - 2));
+        out.removed.add(ops.name(n - 2));
       }
       out.ops++;
     } catch (e) {
@@ -148,7 +185,7 @@ function contextNames(c: CommitInfo, text: string, ours: boolean): string[] {
   return text.trim() === '' ? [] : parseKubeconfig(c.file, text).lists.contexts.entries.map((e) => e.name).filter((n) => n.startsWith('pocket-id@') === ours);
 }
 
-/** Contexts someone else wrote that a replacement of ours (as it happened, under the lock) left out. */
+/** Contexts someone else wrote that a replacement of ours left out: `before` is what the rename replaced, read under the lock. */
 function droppedBy(replaced: readonly CommitInfo[]): string[] {
   const dropped: string[] = [];
   for (const c of replaced) {
@@ -171,11 +208,13 @@ function ourChangeTimes(writes: TimedRecorder): { addedAt: Map<string, number>; 
   return { addedAt, removedAt };
 }
 
-async function phase(t: TestContext, label: string, parallel: number, withUs: boolean) {
+type Fifth = 'kubectl' | 'pocketkube';
+
+async function phase(t: TestContext, label: string, parallel: number, fifth: Fifth) {
   const files = setUp();
   const writes = new TimedRecorder();
-  const writer = ourWriter(files, writes);
-  const k = await kubectlRuns(files, KUBECTL_RUNS, parallel, 'k', withUs ? writer.kick : undefined);
+  const writer = fifthWriter(fifth === 'kubectl' ? kubectlOps(files) : pocketKubeOps(files, writes));
+  const k = await kubectlRuns(files, KUBECTL_RUNS, parallel, 'k', writer.kick);
   const ours = await writer.drain();
   const commits = writes.replaced.length;
   const dropped = droppedBy(writes.replaced);
@@ -183,11 +222,15 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
   const kubectlLost = k.succeeded.filter((n) => !names.has(n));
   const oursLost = [...ours.expected].filter((n) => !names.has(n));
   const oursRevived = [...ours.removed].filter((n) => names.has(n));
-  // Only a writer that read the file before our change and wrote it after can undo it, and ours read under the lock.
+  // A change of ours is undone only by a kubectl run that read the file before our rename and wrote it
+  // after: one that started before the rename and ended after it (kubectl cannot write while we hold the lock).
   const { addedAt, removedAt } = ourChangeTimes(writes);
-  const byKubectl = (at: number | undefined) => at !== undefined && k.writes.some(([start, end]) => start <= at && at <= end);
-  const lostNotByKubectl = oursLost.filter((n) => !byKubectl(addedAt.get(n)));
-  const undoneNotByKubectl = oursRevived.filter((n) => !byKubectl(removedAt.get(n)));
+  const byKubectl = (at: number | undefined) => at !== undefined && k.writes.some(([start, end]) => start < at && at < end);
+  // (Only PocketKube's commits are observed: a fifth kubectl's changes have no times.)
+  const lostNotByKubectl = fifth === 'pocketkube' ? oursLost.filter((n) => !byKubectl(addedAt.get(n))) : [];
+  // A removal that found its context already gone wrote nothing: that context's add was lost to kubectl, and
+  // a kubectl that had read it wrote it back; the add is what a kubectl run must have spanned.
+  const undoneNotByKubectl = fifth === 'pocketkube' ? oursRevived.filter((n) => !byKubectl(removedAt.get(n) ?? addedAt.get(n))) : [];
   const held = writes.holdMs;
   const listed = await listContexts(files);
   const result = {
@@ -197,16 +240,19 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
     kubectlLockFailures: k.lockFailures,
     kubectlOtherFailures: k.otherFailures,
     kubectlUpdatesLost: kubectlLost.length,
+    fifthWriter: fifth,
     ourOps: ours.ops,
     ourCommits: commits,
     ourErrors: ours.errors,
     droppedByUs: dropped,
     ourUpdatesLost: oursLost.length,
     ourRemovalsUndone: oursRevived.length,
-    ourLossesNotByKubectl: [...lostNotByKubectl, ...undoneNotByKubectl],
+    ourLossesNotByKubectl: [...lostNotByKubectl.map((n) => ({ lost: n, at: addedAt.get(n) })), ...undoneNotByKubectl.map((n) => ({ undone: n, at: removedAt.get(n) }))].map((x) => ({ ...x, near: k.writes.filter(([s, e]) => x.at !== undefined && s < x.at + 50 && e > x.at - 50) })),
     lockHoldMs: held.length ? { median: +percentile(held, 50).toFixed(3), p99: +percentile(held, 99).toFixed(3), max: +Math.max(...held).toFixed(3) } : null,
   };
   t.diagnostic(JSON.stringify(result));
+  /** The phase's own checks, run by the caller (after any comparison it makes first). */
+  const check = (): void => {
   assert.deepEqual(listed.errors, [], 'both files still read cleanly');
   if (parallel === 1) {
     assert.deepEqual(k.otherFailures, [], 'kubectl never failed for another reason');
@@ -217,29 +263,54 @@ async function phase(t: TestContext, label: string, parallel: number, withUs: bo
     const foreign = k.otherFailures.filter((f) => !/error loading config file/.test(f));
     assert.deepEqual(foreign, [], 'kubectl never failed for a reason other than reading a file another kubectl was writing');
     // Under that churn our bounded wait may give up; it must then say so and write nothing.
-    const unclear = ours.errors.filter((e) => !/(kept changing while PocketKube tried to write it|is locked by another program).*nothing was written/.test(e));
+    const unclear = fifth === 'pocketkube' ? ours.errors.filter((e) => !/(kept changing while PocketKube tried to write it|is locked by another program).*nothing was written/.test(e)) : [];
     assert.deepEqual(unclear, [], 'every write of ours that gave up said why and wrote nothing');
   }
-  assert.deepEqual(dropped, [], 'no commit of ours dropped a context someone else wrote');
-  assert.deepEqual(lostNotByKubectl, [], 'every context of ours that vanished was added while a kubectl run that rewrote the file was under way');
-  assert.deepEqual(undoneNotByKubectl, [], 'every removal of ours that was undone happened while a kubectl run that rewrote the file was under way');
-  return { result, kubectlLost };
+  if (fifth === 'pocketkube') {
+    assert.deepEqual(dropped, [], 'no commit of ours dropped a context someone else wrote');
+    assert.deepEqual(lostNotByKubectl, [], 'every context of ours that vanished was added while a kubectl run that rewrote the file was under way');
+    assert.deepEqual(undoneNotByKubectl, [], 'every removal of ours that was undone happened while a kubectl run that rewrote the file was under way');
+  }
+  };
+  return { result, kubectlLost, check };
 }
 
-describe('PocketKube and kubectl writing the same files', { skip: skipWithoutKubectl }, () => {
-  test('baseline: kubectl racing only itself, 4 at a time', async (t) => {
-    const { result } = await phase(t, 'kubectl alone, 4 parallel', 4, false);
-    assert.equal(result.ourCommits, 0);
-  });
+/** The margin over the kubectl-vs-kubectl baseline for our losses, for noise between two racing runs: a quarter more, plus 10. */
+const lossBound = (baseline: number) => Math.floor(baseline * 1.25) + 10;
+/**
+ * kubectl's own losses swing far more between two side-by-side runs (pairs seen: 77 beside PocketKube vs 5
+ * beside a fifth kubectl, 6 vs 92, 136 vs 140: kubectl writes in place and another kubectl can read a
+ * half-written file that still parses), so their margin is twice the baseline plus 80 of 200; with our
+ * under-lock check removed it was 167 against a bound of 108. droppedByUs is the exact check.
+ */
+const kubectlLossBound = (baseline: number) => 2 * baseline + 80;
 
-  test('our writes interleaved with kubectl, 4 kubectl at a time', async (t) => {
-    const { result } = await phase(t, 'kubectl 4 parallel + PocketKube', 4, true);
-    // kubectl holds its locks much of the time here, so our writes mostly wait; a handful must get through.
-    assert.ok(result.ourOps >= 5, `${result.ourOps} of our operations ran`);
+describe('PocketKube and kubectl writing the same files', { skip: skipWithoutKubectl }, () => {
+  test('with 4 kubectl at a time, PocketKube as a fifth writer loses no more than a fifth kubectl does', async (t) => {
+    // The baseline, same shape, run at the same time on its own files so both see the same machine load
+    // (losses here swing from ~10 to ~140 of 200 with load): a fifth kubectl doing what PocketKube does.
+    const [{ result: base, check: checkBase }, { result, check }] = await Promise.all([
+      phase(t, 'kubectl 4 parallel + a fifth kubectl', 4, 'kubectl'),
+      phase(t, 'kubectl 4 parallel + PocketKube', 4, 'pocketkube'),
+    ]);
+    // kubectl holds its locks much of the time here (8 kubectl at once with the baseline), so our writes
+    // mostly wait and many give up, saying so; some must get through (3 to 45 of ~50 in trial runs).
+    assert.ok(result.ourOps >= 1, `${result.ourOps} of our operations ran`);
+    assert.ok(
+      result.kubectlUpdatesLost <= kubectlLossBound(base.kubectlUpdatesLost),
+      `${result.kubectlUpdatesLost} kubectl updates lost beside PocketKube; beside a fifth kubectl ${base.kubectlUpdatesLost} (bound ${kubectlLossBound(base.kubectlUpdatesLost)})`,
+    );
+    // Ours per operation, against the fifth kubectl's per operation, scaled to our number of operations.
+    const ourLosses = result.ourUpdatesLost + result.ourRemovalsUndone;
+    const baseLosses = Math.ceil(((base.ourUpdatesLost + base.ourRemovalsUndone) / Math.max(1, base.ourOps)) * result.ourOps);
+    assert.ok(ourLosses <= lossBound(baseLosses), `${ourLosses} of PocketKube's ${result.ourOps} operations lost; the fifth kubectl's rate gives ${baseLosses} (bound ${lossBound(baseLosses)})`);
+    checkBase();
+    check();
   });
 
   test('our writes interleaved with kubectl one at a time: every kubectl failure or loss here would be ours', async (t) => {
-    const { result, kubectlLost } = await phase(t, 'kubectl serial + PocketKube', 1, true);
+    const { result, kubectlLost, check } = await phase(t, 'kubectl serial + PocketKube', 1, 'pocketkube');
+    check();
     assert.deepEqual(kubectlLost, [], 'no kubectl update lost');
     assert.ok(result.ourOps >= 50, `${result.ourOps} of our operations ran`);
     // kubectl fails at once on a lock we hold; with ~1 ms holds this should be rare. Reported above;

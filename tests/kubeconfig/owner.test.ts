@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { tempDir } from '../support/kubeconfig.js';
+import { inCI } from '../support/ci.js';
 
 const KUBECONFIG_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../electron/core/kubeconfig/index.js');
 const NOBODY = 65534;
@@ -32,7 +33,7 @@ current-context: a
 `;
 
 // In CI (.ci/run runs as root) not being root fails the test instead of hiding it.
-test('a kubeconfig owned by another user is refused with one sentence, not taken over', { skip: isRoot || process.env['CI'] ? false : 'needs root to run a write as another user' }, () => {
+test('a kubeconfig owned by another user is refused with one sentence, not taken over', { skip: isRoot || inCI() ? false : 'needs root to run a write as another user' }, () => {
   assert.ok(isRoot, 'this test needs root to run a write as another user; run the CI tests as root, as .ci/run does');
   const dir = tempDir('pk-owner-');
   fs.chmodSync(dir, 0o777); // nobody may create files here, as a shared folder would allow

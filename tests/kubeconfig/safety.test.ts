@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { hugeConfig } from '../support/corpus.js';
 import { addContext, isOurs, KubeconfigError, listContexts, removeContext, useContext, type FileOps, type WriteOptions } from '../../electron/core/kubeconfig/index.js';
-import { CA_DATA, CA_PEM, EXEC, kubectlAvailable, skipWithoutKubectl, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
+import { CA_DATA, CA_PEM, EXEC, skipWithoutKubectl, kubectlView, leftovers, read, readBytes, tempDir } from '../support/kubeconfig.js';
 import { WriteRecorder } from './write-recorder.js';
 
 const BASE = `# team cluster, edited by hand
@@ -201,10 +201,16 @@ describe('owning only what we wrote', () => {
     await add([block], { exec: { ...EXEC, args: ['a', 'b', 'c', 'd'] } });
     await add([block], { exec: { ...EXEC, args: ['z'] } });
     assert.match(read(block), /      args:\n      - z\n      interactiveMode: Never/);
-    const view = kubectlAvailable ? await kubectlView([block]) : undefined;
-    if (view) assert.deepEqual((view.users.find((u) => u.name === 'pocket-id')!.user['exec'] as { args: string[] }).args, ['z']);
     await removeContext('pocket-id@talos', [block]);
     assert.equal(read(block), BASE);
+  });
+
+  test('kubectl reads a block-style args list that was shortened in place as the shorter list', { skip: skipWithoutKubectl }, async () => {
+    const { file: block } = setup();
+    await add([block], { exec: { ...EXEC, args: ['a', 'b', 'c', 'd'] } });
+    await add([block], { exec: { ...EXEC, args: ['z'] } });
+    const view = await kubectlView([block]);
+    assert.deepEqual((view.users.find((u) => u.name === 'pocket-id')!.user['exec'] as { args: string[] }).args, ['z']);
   });
 
   test('a user shared by two contexts stays until the last one goes; the created cluster goes with its context', async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { AgentStatus } from '../../electron/shared/api.js';
 import { HELPER, launchChromium, run, Stack } from '../support/stack.js';
+import { inCI } from '../support/ci.js';
 
 const FAKETIME = '/usr/bin/faketime';
 const AHEAD = '+57m';
@@ -53,7 +54,7 @@ async function stopSkewedAgent(agent: ChildProcess | undefined): Promise<void> {
   clearTimeout(killer);
 }
 
-const skipWithoutFaketime = existsSync(FAKETIME) || process.env.CI ? false : `${FAKETIME} is not installed`;
+const skipWithoutFaketime = existsSync(FAKETIME) || inCI() ? false : `${FAKETIME} is not installed`;
 
 /** For one describe: Chromium, the Pocket ID stand-in and a `pocketkube agent` running `ahead` under faketime. */
 function skewedSuite(ahead: string): { stack: Stack; browser: () => Browser } {

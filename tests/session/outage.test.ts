@@ -47,14 +47,29 @@ async function storedRefreshToken(stack: Stack): Promise<string | undefined> {
   return all[secretKeys.refreshToken(stack.provider)];
 }
 
-/** Waits (bounded) until the session records a refresh outcome after `since`. */
-async function nextOutcome(session: Session, since?: string): Promise<NonNullable<ReturnType<Session['snapshot']>['lastRefresh']>> {
-  for (let i = 0; i < 200; i++) {
-    const r = session.snapshot().lastRefresh;
-    if (r && r.at !== since) return r;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('no refresh outcome within 10 s');
+/** Waits, on the session's 'change' events, until it records a refresh outcome after `since`; fails after 10 s. */
+function nextOutcome(session: Session, since?: string): Promise<NonNullable<ReturnType<Session['snapshot']>['lastRefresh']>> {
+  type Outcome = NonNullable<ReturnType<Session['snapshot']>['lastRefresh']>;
+  return new Promise<Outcome>((resolve, reject) => {
+    const recorded = (): boolean => {
+      const r = session.snapshot().lastRefresh;
+      if (!r || r.at === since) return false;
+      done();
+      resolve(r);
+      return true;
+    };
+    const guard = setTimeout(() => {
+      done();
+      reject(new Error('no refresh outcome within 10 s'));
+    }, 10_000);
+    const onChange = (): void => void recorded();
+    const done = (): void => {
+      clearTimeout(guard);
+      session.off('change', onChange);
+    };
+    session.on('change', onChange);
+    recorded();
+  });
 }
 
 const RETRIED: { label: string; fault: PocketIdFault; says: RegExp }[] = [

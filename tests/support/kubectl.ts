@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run, type RunResult } from './run.js';
+import { inCI } from './ci.js';
 
 function findKubectl(): string {
   const fromEnv = process.env['KUBECTL'];
@@ -24,7 +25,7 @@ function findKubectl(): string {
 }
 
 export const KUBECTL = findKubectl();
-export const kubectlAvailable = fs.existsSync(KUBECTL) || Boolean(process.env['CI']);
+export const kubectlAvailable = fs.existsSync(KUBECTL) || inCI();
 /** The `skip` option of a test that needs kubectl: false where it runs (always in CI), else the reason. */
 export const skipWithoutKubectl: false | string = kubectlAvailable ? false : `no kubectl at ${KUBECTL}: set KUBECTL or put kubectl on PATH`;
 

@@ -71,6 +71,14 @@ test('under CI the smoke test file skipping for another reason fails the run', a
   assert.match(r.stdout, /^ {2}skip .*smoke\.test\.mjs:2 "the app starts": no display$/m);
 });
 
+test('under CI a "no Electron binary" skip in any file but the smoke tests fails the run', async () => {
+  const dir = fixture({ 'tests/cli/electron.test.mjs': ELECTRON_SKIP });
+  const r = await wrapper(dir, true);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /test-run: 2 test\(s\) or suite\(s\) skipped under CI, .* failing the run:\n/);
+  assert.match(r.stdout, /^ {2}skip .*tests\/cli\/electron\.test\.mjs:2 "the app starts": skipped: no Electron binary$/m);
+});
+
 test('outside CI skips are listed and the run passes', async () => {
   const dir = fixture({ 'tests/cli/zsh.test.mjs': ZSH_SKIP });
   const r = await wrapper(dir, false);

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SkipRecord } from './skip-reporter.js';
+import { inCI } from './ci.js';
 
 /** The only skip CI allows: the smoke tests in tests/electron/smoke.test.ts, for want of Electron's binary. */
 export function isAllowedSkip(skip: SkipRecord): boolean {
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
-  const verdict = judgeSkips(readSkips(skipsFile), Boolean(process.env['CI']));
+  const verdict = judgeSkips(readSkips(skipsFile), inCI());
   fs.rmSync(dir, { recursive: true, force: true });
   for (const line of verdict.lines) process.stdout.write(`${line}\n`);
   return code !== 0 ? code : verdict.failed ? 1 : 0;

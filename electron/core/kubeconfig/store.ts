@@ -42,7 +42,7 @@ export interface CommitInfo {
 
 /** Told what a write does, as it happens. Every method is optional. */
 export interface WriteObserver {
-  /** A file was replaced (called under the lock, right after its rename). */
+  /** A file was replaced (called under the lock, right after its rename; `before` is what the rename replaced). */
   fileReplaced?(info: CommitInfo): void;
   /** A write went through: the files it replaced and how long kubectl's locks were held, in milliseconds. */
   committed?(info: { files: string[]; heldMs: number }): void;
@@ -274,10 +274,12 @@ function commit(prepared: Prepared[], ops: FileOps, observer: WriteObserver | un
   const done: Prepared[] = [];
   try {
     for (const p of prepared) {
+      // The observer is told the bytes this rename replaces, read under the lock, not the plan's earlier read.
+      const replaced = observer?.fileReplaced ? (readNow(p.target)?.toString('utf8') ?? '') : '';
       renameSyncRetry(ops, p.tmp, p.target);
       untrackTemp(p.tmp);
       done.push(p);
-      observer?.fileReplaced?.({ file: p.file.path, before: p.file.text, after: p.next });
+      observer?.fileReplaced?.({ file: p.file.path, before: replaced, after: p.next });
     }
   } catch (e) {
     for (const p of done) {
