@@ -9,7 +9,7 @@ import { kubeconfigFiles, listContexts, removeContext, useContext } from '../cor
 import { toResult, type AddClusterRequest, type AppState, type ContextsState, type ExportTeamRequest, type FileChoice, type JoinSource, type PocketKubeHandlers } from '../shared/ipc.js';
 import type { JoinPlan, JoinResult, TeamProfile } from '../shared/team.js';
 import { applyJoin, planJoin, type JoinDeps } from '../core/team/join.js';
-import { displayUrl, exportTeamProfile, parseTeamProfile, PROFILE_MAX_BYTES, readTeamProfile, teamProfileText } from '../core/team/profile.js';
+import { exportTeamProfile, parseTeamProfile, readTeamProfile, teamProfileText } from '../core/team/profile.js';
 import type { Home } from '../core/platform/home.js';
 import { UsageError } from '../core/platform/errors.js';
 import { AgentClient } from '../client/agent-client.js';
@@ -142,23 +142,15 @@ export class AppController extends EventEmitter {
   /** The profile a join source names: an address main fetches (https, or http on loopback), or a chosen file's text. */
   private async readJoinSource(source: JoinSource): Promise<{ profile: TeamProfile; source: string }> {
     if (typeof source?.text === 'string') {
+      // parseTeamProfile refuses a text over the profile size limit before parsing it.
       const name = source.name || 'the chosen file';
-      if (source.text.length > PROFILE_MAX_BYTES) throw new UsageError(`${name} is over ${Math.round(PROFILE_MAX_BYTES / 1024)} KiB, far more than a team profile: choose the profile file; nothing was changed.`);
       return { profile: parseTeamProfile(source.text, name), source: name };
     }
     const url = source?.url?.trim();
     if (!url) throw new UsageError('No team profile was given: choose its file, or paste its https:// address; nothing was changed.');
     // Only addresses: a path typed into the window is not read from this process's disk.
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new UsageError(`"${url}" is not an address: paste the profile's https:// address, or choose its file instead; nothing was changed.`);
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed && (parsed.username || parsed.password)) {
-      throw new UsageError(`The profile address ${displayUrl(url)} carries a user name or password, which PocketKube does not send: give an address without them, or download the file and choose it; nothing was changed.`);
-    }
+    // readTeamProfile applies the address rules (profileUrlProblem: https, loopback, no user name or password).
     return readTeamProfile(url);
   }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { offsetFromDateHeader } from '../platform/clock.js';
 import { PocketKubeError } from '../platform/errors.js';
 import type { ProviderConfig } from '../session/providers.js';
 
@@ -214,9 +215,9 @@ export class OidcClient {
   }
 
   /** Records Pocket ID's clock from an answer's `Date` (whole seconds, so offsets under a few s are noise). */
-  private noteServerDate(res: Response): void {
-    const at = Date.parse(res.headers.get('date') ?? '');
-    if (Number.isFinite(at)) this.serverOffsetMs = at - Date.now();
+  private noteServerDate(res: Response, sentAt: number): void {
+    const offset = offsetFromDateHeader(res.headers.get('date'), sentAt, Date.now());
+    if (offset !== undefined) this.serverOffsetMs = offset;
   }
 
   private async discover(): Promise<client.Configuration> {
@@ -241,9 +242,10 @@ export class OidcClient {
       if (this.codeRedirectUri && body instanceof URLSearchParams && body.get('grant_type') === 'authorization_code') {
         body.set('redirect_uri', this.codeRedirectUri);
       }
+      const sentAt = Date.now();
       const answer = dispatcher ? undiciFetch(input, { ...init, dispatcher } as never) : fetch(input, init);
       return (answer as Promise<Response>).then((res) => {
-        this.noteServerDate(res);
+        this.noteServerDate(res, sentAt);
         return res;
       });
     }) as never;

@@ -13,6 +13,15 @@ export interface MonotonicClock extends Clock {
   monotonicNow(): number;
 }
 
+/**
+ * A server's clock minus ours, from its `Date` header (whole seconds): compared with the middle of the
+ * request, plus 0.5 s for the truncation. Undefined without a readable header.
+ */
+export function offsetFromDateHeader(date: string | null | undefined, sentAt: number, receivedAt: number): number | undefined {
+  const serverMs = date ? Date.parse(date) : NaN;
+  return Number.isFinite(serverMs) ? serverMs + 500 - (sentAt + receivedAt) / 2 : undefined;
+}
+
 export const systemClock: MonotonicClock = {
   now: () => Date.now(),
   // CLOCK_MONOTONIC on Linux, mach_absolute_time on macOS: neither counts time asleep.

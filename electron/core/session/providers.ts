@@ -12,8 +12,13 @@ export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups'];
 export const DEFAULT_CALLBACK_PORT = 8000;
 const SETTINGS_VERSION = 1;
 
+/** A provider name: letters, digits, '.', '_' or '-', at most 63, not starting with '.', '_' or '-' (it becomes a kubeconfig name). */
+export function isProviderName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name);
+}
+
 export function validateProviderName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
+  if (!isProviderName(name)) {
     throw new UsageError(
       `provider name "${name}" is not allowed: use letters, digits, '.', '_' or '-' (it becomes a kubeconfig user name)`,
     );

@@ -9,6 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { describeKubeError, KubeRequestError, loadKubeconfig, whoamiWith, type LoadedKubeconfig, type WhoAmI } from './kube.js';
 import { DEFAULT_PREFIX } from './patch.js';
+import { offsetFromDateHeader } from '../platform/clock.js';
 import { skewWords } from '../../shared/expiry.js';
 import type { DoctorCheck } from '../../shared/talos.js';
 export type { DoctorCheck };
@@ -137,10 +138,7 @@ async function contextFor(opts: DoctorOptions, agents: Agent[]): Promise<DoctorC
     } catch {
       /* keep text */
     }
-    const date = res.headers.get('date');
-    const serverMs = date ? Date.parse(date) : NaN;
-    // Date has whole seconds: compare with the middle of our request, +0.5 s for the truncation.
-    const skewMs = Number.isFinite(serverMs) ? serverMs + 500 - (started + ended) / 2 : undefined;
+    const skewMs = offsetFromDateHeader(res.headers.get('date'), started, ended);
     return { status: res.status, body, ...(skewMs !== undefined ? { skewMs } : {}) };
   };
   return {

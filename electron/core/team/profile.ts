@@ -10,7 +10,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Document, parseDocument } from 'yaml';
 import { yamlProblem } from '../platform/yaml-error.js';
 import { PocketKubeError } from '../platform/errors.js';
-import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, normalizeIssuer, type ProviderConfig } from '../session/providers.js';
+import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, isProviderName, normalizeIssuer, type ProviderConfig } from '../session/providers.js';
+import { isNamespaceName } from '../kubeconfig/kubeconfig.js';
 import {
   displayUrl,
   profileUrlProblem,
@@ -34,8 +35,6 @@ export const PROFILE_FETCH_TIMEOUT_MS = 15_000;
 export const PUBLIC_CLIENT_REASON =
   'a team profile is shared with every developer, so a client secret in it would be no secret; make the Pocket ID client public (no secret: PKCE protects each sign-in instead)';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * Characters a terminal, a log or a kubeconfig would act on instead of show: C0 controls (newline, ESC...),
  * DEL, C1 controls and the bidi overrides and isolates that reorder what a reader sees.
@@ -177,7 +176,7 @@ class Checker {
 
   name(v: Json, path: (string | number)[], key: string, what: string): string {
     const value = this.string(v, path, key, true);
-    if (!NAME.test(value)) this.fail([...path, key], `"${value}" is not a valid ${what} name: use letters, digits, '.', '_' or '-' (it becomes a kubeconfig name), at most 63`);
+    if (!isProviderName(value)) this.fail([...path, key], `"${value}" is not a valid ${what} name: use letters, digits, '.', '_' or '-' (it becomes a kubeconfig name), at most 63`);
     return value;
   }
 }
@@ -251,7 +250,7 @@ function checkCluster(c: Checker, value: unknown, i: number): TeamCluster {
   const cluster: TeamCluster = { name, server, certificateAuthorityData: ca };
   const namespace = c.string(v, path, 'namespace', false);
   if (namespace !== undefined) {
-    if (namespace.length > 63 || !NAMESPACE.test(namespace)) c.fail([...path, 'namespace'], `"${namespace}" is not a namespace name (lowercase letters, digits and '-', at most 63)`);
+    if (!isNamespaceName(namespace)) c.fail([...path, 'namespace'], `"${namespace}" is not a namespace name (lowercase letters, digits and '-', at most 63)`);
     cluster.namespace = namespace;
   }
   const group = c.string(v, path, 'group', false);
